@@ -1,0 +1,306 @@
+//! Jute, ZooKeeper's binary serialization: big-endian primitives, length-prefixed strings and buffers,
+//! count-prefixed vectors, and records as their fields back to back.
+//!
+//! Decoding reads from a [`Bytes`] so that buffers are zero-copy slices of the frame. Every length read
+//! from the wire is checked against the bytes actually present before anything is allocated, so a
+//! hostile length can never make the decoder allocate more than the frame it was given.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::error::DecodeError;
+
+/// A type with a jute encoding.
+pub trait Jute: Sized {
+    /// The fewest bytes any value of this type occupies on the wire (bounds vector pre-allocation).
+    const MIN_LEN: usize;
+
+    /// Appends the encoding of `self` to `buf`.
+    fn encode<B: BufMut>(&self, buf: &mut B);
+
+    /// Reads one value from the front of `buf`, advancing it.
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError>;
+
+    /// The exact number of bytes [`Jute::encode`] writes.
+    fn encoded_len(&self) -> usize;
+
+    /// Encodes `self` into a fresh buffer of exactly the right size.
+    fn to_bytes(&self) -> Bytes {
+        let mut buf = BytesMut::with_capacity(self.encoded_len());
+        self.encode(&mut buf);
+        buf.freeze()
+    }
+
+    /// Decodes a value that must span all of `bytes` (trailing bytes are an error).
+    fn from_bytes(mut bytes: Bytes) -> Result<Self, DecodeError> {
+        let value = Self::decode(&mut bytes)?;
+        if bytes.has_remaining() {
+            return Err(DecodeError::TrailingBytes(bytes.remaining()));
+        }
+        Ok(value)
+    }
+}
+
+fn need(buf: &Bytes, n: usize) -> Result<(), DecodeError> {
+    if buf.remaining() < n {
+        Err(DecodeError::UnexpectedEof)
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads a jute length prefix. Returns `None` for the null marker `-1`; any other negative value, or a
+/// length larger than what remains in `buf`, is an error.
+fn read_len(buf: &mut Bytes, unit: usize) -> Result<Option<usize>, DecodeError> {
+    let len = i32::decode(buf)?;
+    if len == -1 {
+        return Ok(None);
+    }
+    if len < 0 {
+        return Err(DecodeError::InvalidLength(len));
+    }
+    let len = len as usize;
+    // Every element takes at least `unit` bytes, so a count the remaining bytes cannot hold is a lie.
+    if len.saturating_mul(unit.max(1)) > buf.remaining() {
+        return Err(DecodeError::UnexpectedEof);
+    }
+    Ok(Some(len))
+}
+
+fn write_len<B: BufMut>(buf: &mut B, len: usize) {
+    // A value longer than i32::MAX cannot be framed; jute has no way to express it.
+    buf.put_i32(i32::try_from(len).expect("jute value longer than i32::MAX"));
+}
+
+impl Jute for bool {
+    const MIN_LEN: usize = 1;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        buf.put_u8(u8::from(*self));
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        need(buf, 1)?;
+        // ZooKeeper's reader treats any non-zero byte as true.
+        Ok(buf.get_u8() != 0)
+    }
+    fn encoded_len(&self) -> usize {
+        1
+    }
+}
+
+impl Jute for i32 {
+    const MIN_LEN: usize = 4;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        buf.put_i32(*self);
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        need(buf, 4)?;
+        Ok(buf.get_i32())
+    }
+    fn encoded_len(&self) -> usize {
+        4
+    }
+}
+
+impl Jute for i64 {
+    const MIN_LEN: usize = 8;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        buf.put_i64(*self);
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        need(buf, 8)?;
+        Ok(buf.get_i64())
+    }
+    fn encoded_len(&self) -> usize {
+        8
+    }
+}
+
+/// `ustring`. A null string (`-1`) decodes as the empty string; use `Option<String>` where null matters.
+impl Jute for String {
+    const MIN_LEN: usize = 4;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        write_len(buf, self.len());
+        buf.put_slice(self.as_bytes());
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Ok(Option::<String>::decode(buf)?.unwrap_or_default())
+    }
+    fn encoded_len(&self) -> usize {
+        4 + self.len()
+    }
+}
+
+/// `buffer`. A null buffer (`-1`) decodes as empty; use `Option<Bytes>` where null matters.
+impl Jute for Bytes {
+    const MIN_LEN: usize = 4;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        write_len(buf, self.len());
+        buf.put_slice(self);
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Ok(Option::<Bytes>::decode(buf)?.unwrap_or_default())
+    }
+    fn encoded_len(&self) -> usize {
+        4 + self.len()
+    }
+}
+
+/// `vector<T>`. A null vector (`-1`) decodes as empty; use `Option<Vec<T>>` where null matters.
+impl<T: Jute> Jute for Vec<T> {
+    const MIN_LEN: usize = 4;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        write_len(buf, self.len());
+        for item in self {
+            item.encode(buf);
+        }
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Ok(Option::<Vec<T>>::decode(buf)?.unwrap_or_default())
+    }
+    fn encoded_len(&self) -> usize {
+        4 + self.iter().map(Jute::encoded_len).sum::<usize>()
+    }
+}
+
+/// Values that jute can encode as null (a `-1` length): strings, buffers and vectors.
+pub trait Nullable: Jute {
+    /// Decodes the value that follows a non-null length prefix of `len`.
+    fn decode_body(len: usize, buf: &mut Bytes) -> Result<Self, DecodeError>;
+    /// The size of one unit the length counts (1 byte for strings and buffers, one element for vectors).
+    const UNIT: usize;
+}
+
+impl Nullable for String {
+    const UNIT: usize = 1;
+    fn decode_body(len: usize, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        let raw = buf.split_to(len);
+        String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::InvalidUtf8)
+    }
+}
+
+impl Nullable for Bytes {
+    const UNIT: usize = 1;
+    fn decode_body(len: usize, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Ok(buf.split_to(len))
+    }
+}
+
+impl<T: Jute> Nullable for Vec<T> {
+    const UNIT: usize = T::MIN_LEN;
+    fn decode_body(len: usize, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        let mut items = Vec::with_capacity(len);
+        for _ in 0..len {
+            items.push(T::decode(buf)?);
+        }
+        Ok(items)
+    }
+}
+
+/// A nullable string, buffer or vector: `None` is the `-1` length.
+impl<T: Nullable> Jute for Option<T> {
+    const MIN_LEN: usize = 4;
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        match self {
+            Some(value) => value.encode(buf),
+            None => buf.put_i32(-1),
+        }
+    }
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        match read_len(buf, T::UNIT)? {
+            Some(len) => T::decode_body(len, buf).map(Some),
+            None => Ok(None),
+        }
+    }
+    fn encoded_len(&self) -> usize {
+        self.as_ref().map_or(4, Jute::encoded_len)
+    }
+}
+
+/// Declares a jute record: a struct whose encoding is its fields in declaration order.
+///
+/// With the `arbitrary` feature the record also gets a proptest [`proptest::arbitrary::Arbitrary`]
+/// implementation built from its fields' strategies.
+macro_rules! jute_record {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+        pub struct $name {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+        }
+
+        impl $crate::Jute for $name {
+            const MIN_LEN: usize = 0 $( + <$ty as $crate::Jute>::MIN_LEN )*;
+            fn encode<B: ::bytes::BufMut>(&self, buf: &mut B) {
+                $( $crate::Jute::encode(&self.$field, buf); )*
+            }
+            fn decode(buf: &mut ::bytes::Bytes) -> ::core::result::Result<Self, $crate::DecodeError> {
+                Ok(Self { $( $field: $crate::Jute::decode(buf)?, )* })
+            }
+            fn encoded_len(&self) -> usize {
+                0 $( + $crate::Jute::encoded_len(&self.$field) )*
+            }
+        }
+
+        #[cfg(feature = "arbitrary")]
+        impl $crate::arbitrary::JuteStrategy for $name {
+            fn strategy() -> ::proptest::strategy::BoxedStrategy<Self> {
+                use ::proptest::strategy::Strategy as _;
+                $crate::arbitrary::fields!($( $ty ),*)
+                    .prop_map(|$crate::arbitrary::fields_pat!($( $field ),*)| Self { $( $field, )* })
+                    .boxed()
+            }
+        }
+    };
+}
+pub(crate) use jute_record;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primitives_are_big_endian() {
+        assert_eq!(&0x0102_0304i32.to_bytes()[..], &[1, 2, 3, 4]);
+        assert_eq!(&(-2i64).to_bytes()[..], &[0xff; 7].iter().copied().chain([0xfe]).collect::<Vec<_>>()[..]);
+        assert_eq!(&true.to_bytes()[..], &[1]);
+    }
+
+    #[test]
+    fn null_and_empty_are_distinct() {
+        assert_eq!(&Option::<String>::None.to_bytes()[..], &[0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(&Some(String::new()).to_bytes()[..], &[0, 0, 0, 0]);
+        assert_eq!(Option::<Bytes>::from_bytes(Bytes::from_static(&[0xff; 4])), Ok(None));
+        // Non-nullable fields read null as empty, as ZooKeeper's servers effectively do.
+        assert_eq!(String::from_bytes(Bytes::from_static(&[0xff; 4])), Ok(String::new()));
+    }
+
+    #[test]
+    fn any_nonzero_byte_is_true() {
+        assert_eq!(bool::from_bytes(Bytes::from_static(&[7])), Ok(true));
+    }
+
+    #[test]
+    fn hostile_lengths_are_rejected_before_allocating() {
+        let huge = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, b'a']);
+        assert_eq!(String::from_bytes(huge.clone()), Err(DecodeError::UnexpectedEof));
+        assert_eq!(Vec::<i64>::from_bytes(huge), Err(DecodeError::UnexpectedEof));
+        let negative = Bytes::from_static(&[0xff, 0xff, 0xff, 0xfe]);
+        assert_eq!(Bytes::from_bytes(negative), Err(DecodeError::InvalidLength(-2)));
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error() {
+        let bad = Bytes::from_static(&[0, 0, 0, 2, 0xc3, 0x28]);
+        assert_eq!(String::from_bytes(bad), Err(DecodeError::InvalidUtf8));
+    }
+
+    #[test]
+    fn truncated_primitives_are_errors() {
+        assert_eq!(i64::from_bytes(Bytes::from_static(&[1, 2, 3])), Err(DecodeError::UnexpectedEof));
+        assert_eq!(i32::from_bytes(Bytes::from_static(&[1, 2, 3, 4, 5])), Err(DecodeError::TrailingBytes(1)));
+    }
+}

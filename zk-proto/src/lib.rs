@@ -1,0 +1,60 @@
+//! `zk-proto`: ZooKeeper's wire codec.
+//!
+//! - [`Jute`]: the binary encoding of every ZooKeeper 3.9 record (client protocol, txns, quorum and
+//!   election messages), decoding zero-copy from [`bytes::Bytes`].
+//! - [`Request`] / [`Response`]: request and reply bodies dispatched by [`OpCode`].
+//! - [`FrameCodec`]: the 4-byte length framing with a maximum frame size, as a `tokio_util` codec.
+//! - Protocol constants: [`OpCode`], [`ErrorCode`], [`EventType`], [`KeeperState`], [`CreateMode`],
+//!   [`WatcherType`], [`AddWatchMode`], [`perms`], [`xid`].
+//!
+//! Decoding never panics and never allocates more than the input it was given: every length is checked
+//! against the bytes present before use.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use zk_proto::{GetDataRequest, Jute, OpCode, Request, RequestHeader};
+//!
+//! let header = RequestHeader { xid: 1, op_code: OpCode::GetData.code() };
+//! let body = Request::GetData(GetDataRequest { path: "/app".into(), watch: true });
+//! let mut wire = bytes::BytesMut::new();
+//! header.encode(&mut wire);
+//! body.encode(&mut wire);
+//!
+//! let mut wire: Bytes = wire.freeze();
+//! let header = RequestHeader::decode(&mut wire).unwrap();
+//! let decoded = Request::decode_raw(header.op_code, &mut wire).unwrap();
+//! assert_eq!(decoded, body);
+//! ```
+
+mod acl;
+#[cfg(feature = "arbitrary")]
+pub mod arbitrary;
+mod create_mode;
+mod error;
+mod error_code;
+mod frame;
+mod int_enum;
+mod jute;
+mod message;
+mod multi;
+mod node_ops;
+mod opcode;
+mod session_ops;
+mod stat;
+mod watch_ops;
+mod watcher;
+
+pub use acl::{perms, Acl, Id};
+pub use create_mode::{ttl_ephemeral_owner, CreateMode, NodeKind, CONTAINER_EPHEMERAL_OWNER, MAX_TTL};
+pub use error::DecodeError;
+pub use error_code::ErrorCode;
+pub use frame::{write_frame, FrameCodec, FrameError, DEFAULT_MAX_FRAME};
+pub use jute::{Jute, Nullable};
+pub use message::{Request, Response};
+pub use multi::{MultiHeader, MultiOp, MultiRequest, MultiResponse, OpResult};
+pub use node_ops::*;
+pub use opcode::{xid, OpCode};
+pub use session_ops::*;
+pub use stat::{Stat, StatPersisted};
+pub use watch_ops::*;
+pub use watcher::{AddWatchMode, EventType, KeeperState, WatcherType};
