@@ -4,6 +4,8 @@
 //!   election messages), decoding zero-copy from [`bytes::Bytes`].
 //! - [`Request`] / [`Response`]: request and reply bodies dispatched by [`OpCode`].
 //! - [`FrameCodec`]: the 4-byte length framing with a maximum frame size, as a `tokio_util` codec.
+//! - Server records: txns ([`TxnEntry`]), quorum packets ([`QuorumPacket`], [`QuorumCodec`]), election
+//!   messages ([`Notification`], [`InitialMessage`]) and file headers ([`FileHeader`]).
 //! - Protocol constants: [`OpCode`], [`ErrorCode`], [`EventType`], [`KeeperState`], [`CreateMode`],
 //!   [`WatcherType`], [`AddWatchMode`], [`perms`], [`xid`].
 //!
@@ -30,8 +32,10 @@ mod acl;
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary;
 mod create_mode;
+mod election;
 mod error;
 mod error_code;
+mod file_header;
 mod frame;
 mod int_enum;
 mod jute;
@@ -39,22 +43,31 @@ mod message;
 mod multi;
 mod node_ops;
 mod opcode;
+mod quorum;
 mod session_ops;
 mod stat;
+mod txn;
 mod watch_ops;
 mod watcher;
 
 pub use acl::{perms, Acl, Id};
 pub use create_mode::{ttl_ephemeral_owner, CreateMode, NodeKind, CONTAINER_EPHEMERAL_OWNER, MAX_TTL};
+pub use election::{
+    server_state, InitialMessage, Notification, ELECTION_MAX_FRAME, MAX_HANDSHAKE_ADDRESS_LEN, PROTOCOL_VERSION_V1,
+    PROTOCOL_VERSION_V2,
+};
 pub use error::DecodeError;
 pub use error_code::ErrorCode;
+pub use file_header::FileHeader;
 pub use frame::{write_frame, FrameCodec, FrameError, DEFAULT_MAX_FRAME};
 pub use jute::{Jute, Nullable};
 pub use message::{Request, Response};
 pub use multi::{MultiHeader, MultiOp, MultiRequest, MultiResponse, OpResult};
 pub use node_ops::*;
 pub use opcode::{xid, OpCode};
+pub use quorum::{LearnerInfo, PacketType, QuorumAuthPacket, QuorumCodec, QuorumPacket};
 pub use session_ops::*;
 pub use stat::{Stat, StatPersisted};
+pub use txn::*;
 pub use watch_ops::*;
 pub use watcher::{AddWatchMode, EventType, KeeperState, WatcherType};
