@@ -1,0 +1,1 @@
+//! `zk-client`: an async ZooKeeper client.
