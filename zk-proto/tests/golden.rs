@@ -32,7 +32,9 @@ macro_rules! golden {
     };
 }
 
+#[path = "golden/client.rs"]
 mod client;
+#[path = "golden/values.rs"]
 mod values;
 
 /// Every module's checked fixtures.
@@ -133,12 +135,14 @@ fn generator_reproduces_fixtures() {
 
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("golden-{}", std::process::id()));
     let _ = fs::remove_dir_all(&out);
-    let status = Command::new("bash")
-        .arg(golden_dir().join("generate.sh"))
-        .arg(&out)
-        .status()
-        .expect("running generate.sh");
-    assert!(status.success(), "generate.sh failed: {status}");
+    let run = Command::new("bash").arg(golden_dir().join("generate.sh")).arg(&out).output().expect("running bash");
+    assert!(
+        run.status.success(),
+        "generate.sh failed ({}):\n{}{}",
+        run.status,
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
 
     let committed = fixture_names(&data_dir());
     let generated = fixture_names(&out);
