@@ -34,12 +34,14 @@ macro_rules! golden {
 
 #[path = "golden/client.rs"]
 mod client;
+#[path = "golden/server.rs"]
+mod server;
 #[path = "golden/values.rs"]
 mod values;
 
 /// Every module's checked fixtures.
 fn checked_fixtures() -> Vec<&'static str> {
-    [client::FIXTURES].concat()
+    [client::FIXTURES, server::FIXTURES, server::DECODE_ONLY_FIXTURES].concat()
 }
 
 fn golden_dir() -> PathBuf {
@@ -58,18 +60,22 @@ fn hex(bytes: &[u8]) -> String {
         .join("\n")
 }
 
-/// Decodes `golden/data/<name>.bin` as a `T`, checks it equals `expected`, and re-encodes it.
-fn check<T: Jute + PartialEq + Debug>(name: &str, expected: T) {
+/// Decodes `golden/data/<name>.bin` as a `T` (which must consume all of it), checks it equals `expected`,
+/// and returns the bytes.
+fn check_decode<T: Jute + PartialEq + Debug>(name: &str, expected: &T) -> Bytes {
     let path = data_dir().join(format!("{name}.bin"));
     let wire = Bytes::from(fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
-
-    let decoded = match T::from_bytes(wire.clone()) {
-        Ok(value) => value,
+    match T::from_bytes(wire.clone()) {
+        Ok(decoded) => assert_eq!(&decoded, expected, "{name}: decoded value differs from the Rust literal"),
         Err(e) => panic!("{name}: decoding {} bytes failed: {e}\n{}", wire.len(), hex(&wire)),
-    };
-    assert_eq!(decoded, expected, "{name}: decoded value differs from the Rust literal");
+    }
+    wire
+}
 
-    let encoded = decoded.to_bytes();
+/// [`check_decode`], then checks that encoding the value gives back exactly ZooKeeper's bytes.
+fn check<T: Jute + PartialEq + Debug>(name: &str, expected: T) {
+    let wire = check_decode(name, &expected);
+    let encoded = expected.to_bytes();
     assert!(
         encoded == wire,
         "{name}: re-encoding differs from ZooKeeper's bytes\njava ({} bytes):\n{}\nrust ({} bytes):\n{}",
@@ -78,7 +84,7 @@ fn check<T: Jute + PartialEq + Debug>(name: &str, expected: T) {
         encoded.len(),
         hex(&encoded)
     );
-    assert_eq!(decoded.encoded_len(), wire.len(), "{name}: encoded_len");
+    assert_eq!(expected.encoded_len(), wire.len(), "{name}: encoded_len");
 }
 
 /// The fixture names (file stems) in `dir`, failing on anything that is not a `.bin` file.

@@ -11,7 +11,10 @@
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.DataOutputStream;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +40,16 @@ import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.data.StatPersisted;
 import org.apache.zookeeper.proto.*;
+import org.apache.zookeeper.server.persistence.FileHeader;
+import org.apache.zookeeper.server.persistence.FileSnap;
+import org.apache.zookeeper.server.persistence.FileTxnLog;
+import org.apache.zookeeper.server.persistence.Util;
+import org.apache.zookeeper.server.quorum.FastLeaderElection;
+import org.apache.zookeeper.server.quorum.Leader;
+import org.apache.zookeeper.server.quorum.LearnerInfo;
+import org.apache.zookeeper.server.quorum.QuorumPacket;
+import org.apache.zookeeper.server.quorum.auth.QuorumAuth;
+import org.apache.zookeeper.txn.*;
 
 public final class GoldenVectors {
     private final Path outDir;
@@ -56,6 +69,9 @@ public final class GoldenVectors {
         GoldenVectors g = new GoldenVectors(out);
         g.client();
         g.multi();
+        g.txn();
+        g.quorum();
+        g.election();
         System.err.println("wrote " + g.written.size() + " fixtures to " + out);
     }
 
@@ -310,5 +326,151 @@ public final class GoldenVectors {
         emit("MultiResponse-failed", failed);
 
         emit("MultiResponse-empty", new MultiResponse());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Txn records (module org.apache.zookeeper.txn) and serialized txn entries.
+
+    static final long TXN_TIME = 1700000000999L;
+
+    static TxnDigest digest() {
+        return new TxnDigest(2, -0x1122334455667788L);
+    }
+
+    /** A multi sub-txn, built as PrepRequestProcessor does: the type and the serialized sub-txn record. */
+    static Txn subTxn(int type, Record txn) throws IOException {
+        return new Txn(type, serialize(txn));
+    }
+
+    static MultiTxn multiTxn() throws IOException {
+        return new MultiTxn(Arrays.asList(
+            subTxn(ZooDefs.OpCode.create, new CreateTxn(PATH + "/seq-0000000007", DATA, acls(), false, 3)),
+            subTxn(ZooDefs.OpCode.createTTL,
+                new CreateTTLTxn("/ttl", DATA, ZooDefs.Ids.READ_ACL_UNSAFE, 1, 0xffffffffffL)),
+            subTxn(ZooDefs.OpCode.createContainer,
+                new CreateContainerTxn("/container", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, 0)),
+            subTxn(ZooDefs.OpCode.delete, new DeleteTxn(PATH)),
+            subTxn(ZooDefs.OpCode.setData, new SetDataTxn(PATH, DATA, 43)),
+            subTxn(ZooDefs.OpCode.check, new CheckVersionTxn(PATH, 42))));
+    }
+
+    static TxnHeader createHeader() {
+        return new TxnHeader(SESSION_ID, 7, 0x0000000500000043L, TXN_TIME, ZooDefs.OpCode.create);
+    }
+
+    static CreateTxn createTxn() {
+        return new CreateTxn(PATH, DATA, acls(), true, 12);
+    }
+
+    private void txn() throws Exception {
+        emit("TxnHeader", new TxnHeader(SESSION_ID, 1234567, 0x0000000500000042L, TXN_TIME, ZooDefs.OpCode.create2));
+        emit("TxnDigest", digest());
+        emit("CreateTxn", createTxn());
+        emit("CreateTxn-nullData", new CreateTxn("/n", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, false, -1));
+        emit("CreateTxnV0", new CreateTxnV0(PATH, DATA, acls(), false));
+        emit("CreateTTLTxn", new CreateTTLTxn(PATH, DATA, ZooDefs.Ids.CREATOR_ALL_ACL, 5, 0xffffffffffL));
+        emit("CreateContainerTxn", new CreateContainerTxn(
+            "/containers/ünï", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, Integer.MAX_VALUE));
+        emit("DeleteTxn", new DeleteTxn(PATH));
+        emit("SetDataTxn", new SetDataTxn(PATH, DATA, 43));
+        emit("SetDataTxn-nullData", new SetDataTxn("/n", null, 0));
+        emit("CheckVersionTxn", new CheckVersionTxn(PATH, 42));
+        emit("SetACLTxn", new SetACLTxn(PATH, acls(), 4));
+        emit("CreateSessionTxn", new CreateSessionTxn(30000));
+        emit("CloseSessionTxn", new CloseSessionTxn(Arrays.asList(PATH, "/eph/1")));
+        emit("CloseSessionTxn-empty", new CloseSessionTxn(Collections.emptyList()));
+        emit("ErrorTxn", new ErrorTxn(-101));
+        emit("SetMaxChildrenTxn", new SetMaxChildrenTxn(PATH, 100));
+        emit("Txn", subTxn(ZooDefs.OpCode.delete, new DeleteTxn(PATH)));
+        emit("MultiTxn", multiTxn());
+        // A failed multi: ops before the failing one get 0, the failing one its code, later ones -2.
+        emit("MultiTxn-failed", new MultiTxn(Arrays.asList(
+            subTxn(ZooDefs.OpCode.error, new ErrorTxn(0)),
+            subTxn(ZooDefs.OpCode.error, new ErrorTxn(-110)),
+            subTxn(ZooDefs.OpCode.error, new ErrorTxn(-2)))));
+
+        // Whole entries (header, body, digest) as the txn log and PROPOSAL packets carry them.
+        writeFile("TxnEntry", Util.marshallTxnEntry(createHeader(), createTxn(), digest()));
+        writeFile("TxnEntry-multi", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 8, 0x0000000500000044L, TXN_TIME + 1, ZooDefs.OpCode.multi),
+            multiTxn(), digest()));
+        writeFile("TxnEntry-createSession", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 0, 0x0000000500000001L, TXN_TIME, ZooDefs.OpCode.createSession),
+            new CreateSessionTxn(30000), digest()));
+        writeFile("TxnEntry-error", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 9, 0x0000000500000045L, TXN_TIME, ZooDefs.OpCode.error),
+            new ErrorTxn(-110), digest()));
+        writeFile("TxnEntry-closeSession-noDigest", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 10, 0x0000000500000046L, TXN_TIME, ZooDefs.OpCode.closeSession),
+            new CloseSessionTxn(Arrays.asList(PATH)), null));
+        // Older servers logged closeSession without a body.
+        writeFile("TxnEntry-closeSession-legacy", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 11, 0x0000000500000047L, TXN_TIME, ZooDefs.OpCode.closeSession), null, null));
+
+        emit("FileHeader", new FileHeader(FileTxnLog.TXNLOG_MAGIC, FileTxnLog.VERSION, 0L));
+        emit("FileHeader-snapshot", new FileHeader(FileSnap.SNAP_MAGIC, (Integer) staticField(FileSnap.class, "VERSION"),
+            (Long) staticField(FileSnap.class, "dbId")));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Quorum (Zab) records.
+
+    static Object staticField(Class<?> cls, String name) throws ReflectiveOperationException {
+        Field field = cls.getDeclaredField(name);
+        field.setAccessible(true);
+        return field.get(null);
+    }
+
+    /** Leader's packet type constants (most are package-private). */
+    static int packetType(String name) throws ReflectiveOperationException {
+        return (Integer) staticField(Leader.class, name);
+    }
+
+    private void quorum() throws Exception {
+        emit("QuorumPacket", new QuorumPacket(packetType("ACK"), 0x0000000500000043L, null, null));
+
+        // A forwarded client request, as Learner.request() lays it out: sessionId, cxid, type, request record.
+        ByteArrayOutputStream request = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(request);
+        out.writeLong(SESSION_ID);
+        out.writeInt(7);
+        out.writeInt(ZooDefs.OpCode.setData);
+        out.write(serialize(new SetDataRequest(PATH, DATA, -1)));
+        out.flush();
+        emit("QuorumPacket-request", new QuorumPacket(packetType("REQUEST"), -1L, request.toByteArray(),
+            Arrays.asList(new Id("digest", "bøb:Zm9vYmFy"), new Id("ip", "127.0.0.1"))));
+
+        emit("QuorumPacket-proposal", new QuorumPacket(packetType("PROPOSAL"), 0x0000000500000043L,
+            Util.marshallTxnEntry(createHeader(), createTxn(), digest()), null));
+        emit("QuorumPacket-empty", new QuorumPacket(packetType("NEWLEADER"), 0x0000000600000000L, new byte[0],
+            Collections.emptyList()));
+
+        emit("LearnerInfo", new LearnerInfo(3L, 0x10000, 0x0000000100000000L));
+        emit("QuorumAuthPacket", QuorumAuth.createPacket(QuorumAuth.Status.ERROR, new byte[] {1, 2, 3, (byte) 0xff}));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Fast leader election notifications (FastLeaderElection.buildMsg, package-private).
+
+    static final String CONFIG = "server.1=zk1.example.com:2888:3888:participant;0.0.0.0:2181\n"
+        + "server.2=[2001:db8::2]:2888:3888:observer;2181\n"
+        + "version=500000043";
+
+    private void election() throws Exception {
+        Method build = FastLeaderElection.class.getDeclaredMethod(
+            "buildMsg", int.class, long.class, long.class, long.class, long.class, byte[].class);
+        build.setAccessible(true);
+        ByteBuffer current = (ByteBuffer) build.invoke(null, 1, 3L, 0x0000000500000043L, 7L, 5L,
+            CONFIG.getBytes(StandardCharsets.UTF_8));
+        writeFile("Notification", current.array());
+        ByteBuffer noConfig = (ByteBuffer) build.invoke(null, 0, Long.MAX_VALUE, -1L, 1L, 0L, new byte[0]);
+        writeFile("Notification-emptyConfig", noConfig.array());
+
+        // The 5-argument form: the 40-byte message of 3.4 servers (version 1, no config length).
+        Method buildV1 = FastLeaderElection.class.getDeclaredMethod(
+            "buildMsg", int.class, long.class, long.class, long.class, long.class);
+        buildV1.setAccessible(true);
+        ByteBuffer v1 = (ByteBuffer) buildV1.invoke(null, 2, 1L, 0x0000000400000010L, 3L, 4L);
+        writeFile("Notification-v1", v1.array());
     }
 }
