@@ -180,15 +180,17 @@ mod arbitrary_impls {
 
     impl JuteStrategy for Notification {
         fn strategy() -> BoxedStrategy<Self> {
-            (0..4i32, any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>(), prop::bool::ANY, any_jute::<Bytes>())
-                .prop_map(|(state, leader, zxid, election_epoch, peer_epoch, with_config, config)| Notification {
+            // Only the current form: a version-1 message is 40 bytes long, which ZooKeeper (and we) read
+            // as the older 36-byte form, so it cannot round-trip.
+            (0..4i32, any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>(), any_jute::<Bytes>())
+                .prop_map(|(state, leader, zxid, election_epoch, peer_epoch, config)| Notification {
                     state,
                     leader,
                     zxid,
                     election_epoch,
                     peer_epoch,
-                    version: if with_config { 2 } else { 1 },
-                    config: with_config.then_some(config),
+                    version: Notification::CURRENT_VERSION,
+                    config: Some(config),
                 })
                 .boxed()
         }

@@ -1,0 +1,143 @@
+//! Hostile bytes: arbitrary input to every decoder never panics, always ends in a value or a typed
+//! error, and never allocates more than a small constant factor of the input it was given.
+//!
+//! A counting global allocator measures the bytes allocated by the decoding thread.
+
+// The counting allocator needs `unsafe impl GlobalAlloc`; it only forwards to the system allocator.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+use tokio_util::codec::Decoder;
+use zk_proto::*;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATED.try_with(|a| a.set(a.get() + layout.size()));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATED.try_with(|a| a.set(a.get() + new_size));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Decoded values may be larger in memory than on the wire (a 4-byte empty string becomes a 24-byte
+/// `String`, a 9-byte multi header a whole `MultiOp`), so the bound is a constant factor of the input.
+const FACTOR: usize = 16;
+const SLACK: usize = 256;
+
+/// Runs `decode` on `input`, asserting the allocation bound; returns whether it produced a value.
+fn bounded<T>(input: &[u8], decode: impl FnOnce(Bytes) -> Result<T, DecodeError>) -> Result<bool, TestCaseError> {
+    let bytes = Bytes::copy_from_slice(input);
+    let before = ALLOCATED.with(Cell::get);
+    let result = decode(bytes);
+    let used = ALLOCATED.with(Cell::get) - before;
+    prop_assert!(used <= FACTOR * input.len() + SLACK, "allocated {} bytes for {} input bytes", used, input.len());
+    Ok(result.is_ok())
+}
+
+fn any_input() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        // Fully random bytes.
+        prop::collection::vec(any::<u8>(), 0..512),
+        // Mostly small or extreme big-endian ints, which hit length fields more often.
+        prop::collection::vec(prop_oneof![Just(0u8), Just(0xffu8), Just(0x7fu8), Just(1u8), any::<u8>()], 0..256),
+    ]
+}
+
+macro_rules! decode_all_records {
+    ($input:expr; $($ty:ty),* $(,)?) => {{
+        $( bounded($input, <$ty>::from_bytes)?; )*
+    }};
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn every_record_decoder_survives_arbitrary_bytes(input in any_input()) {
+        decode_all_records!(&input;
+            Id, Acl, Stat, StatPersisted, ClientInfo, ConnectRequest, ConnectResponse, RequestHeader, ReplyHeader,
+            MultiHeader, AuthPacket, WatcherEvent, ErrorResponse, SetWatches, SetWatches2, CreateRequest,
+            CreateTtlRequest, CreateResponse, Create2Response, DeleteRequest, ExistsRequest, GetDataResponse,
+            SetDataRequest, GetAclResponse, SetAclRequest, GetChildrenResponse, GetChildren2Response,
+            ReconfigRequest, GetEphemeralsResponse, WhoAmIResponse, MultiRequest, MultiResponse, TxnEntry,
+            CreateTxn, SetAclTxn, CloseSessionTxn, MultiTxn, QuorumPacket, LearnerInfo, FileHeader,
+            Notification, InitialMessage,
+        );
+    }
+
+    #[test]
+    fn request_and_response_bodies_survive_arbitrary_bytes(op in -12i32..110, input in any_input()) {
+        bounded(&input, |mut b| Request::decode_raw(op, &mut b))?;
+        if let Ok(op) = OpCode::try_from(op) {
+            bounded(&input, |mut b| Response::decode(op, &mut b))?;
+        }
+    }
+
+    #[test]
+    fn frame_decoder_survives_arbitrary_bytes(input in any_input(), max in 0usize..1024) {
+        let mut codec = FrameCodec::new(max);
+        let mut buf = BytesMut::from(&input[..]);
+        let before = ALLOCATED.with(Cell::get);
+        while let Ok(Some(frame)) = codec.decode(&mut buf) {
+            prop_assert!(frame.len() <= max);
+        }
+        let used = ALLOCATED.with(Cell::get) - before;
+        prop_assert!(used <= max + SLACK, "frame decoder allocated {} bytes", used);
+    }
+
+    #[test]
+    fn quorum_stream_decoder_survives_arbitrary_bytes(input in any_input()) {
+        let mut codec = QuorumCodec::new(256);
+        let mut buf = BytesMut::from(&input[..]);
+        let before = ALLOCATED.with(Cell::get);
+        while let Ok(Some(_)) = codec.decode(&mut buf) {}
+        let used = ALLOCATED.with(Cell::get) - before;
+        prop_assert!(used <= FACTOR * input.len() + SLACK, "quorum decoder allocated {} bytes", used);
+    }
+}
+
+/// Each kind of bad input maps to its own typed error, which a server turns into "close this connection".
+#[test]
+fn bad_input_gets_typed_errors() {
+    // Truncated: a GetDataRequest cut inside its path.
+    let full = GetDataRequest { path: "/abc".into(), watch: true }.to_bytes();
+    assert_eq!(GetDataRequest::from_bytes(full.slice(..6)), Err(DecodeError::UnexpectedEof));
+    // Negative length other than the null marker.
+    let negative = Bytes::from_static(&[0xff, 0xff, 0xff, 0xf0, 0]);
+    assert_eq!(GetDataRequest::from_bytes(negative), Err(DecodeError::InvalidLength(-16)));
+    // Oversized length: far more than the frame holds.
+    let oversized = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, b'/', 0]);
+    assert_eq!(GetDataRequest::from_bytes(oversized), Err(DecodeError::UnexpectedEof));
+    // Oversized frame.
+    let mut frame = BytesMut::from(&[0x00, 0x10, 0x00, 0x00][..]);
+    assert!(matches!(
+        FrameCodec::default().decode(&mut frame),
+        Err(FrameError::Decode(DecodeError::FrameLength { len: 0x100000, max: DEFAULT_MAX_FRAME }))
+    ));
+    // Unknown opcode, top level and inside a multi.
+    assert_eq!(Request::decode_raw(55, &mut Bytes::new()), Err(DecodeError::UnknownOpCode(55)));
+    let mut multi = BytesMut::new();
+    MultiHeader { op_code: OpCode::Sync.code(), done: false, err: -1 }.encode(&mut multi);
+    assert_eq!(MultiRequest::from_bytes(multi.freeze()), Err(DecodeError::UnknownOpCode(OpCode::Sync.code())));
+    // Invalid UTF-8 in a path.
+    let bad_utf8 = Bytes::from_static(&[0, 0, 0, 2, 0xff, 0xfe, 1]);
+    assert_eq!(GetDataRequest::from_bytes(bad_utf8), Err(DecodeError::InvalidUtf8));
+}
