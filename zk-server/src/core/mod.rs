@@ -1,0 +1,176 @@
+//! The server core: a sans-IO state machine that owns the data tree, sessions and watches, and runs
+//! ZooKeeper's request pipeline as explicit stages:
+//!
+//! ```text
+//! connection ─► prep (validate, ACL, txn, zxid) ─► replicate (Output::Persist) ─► commit (apply,
+//! watches, sessions) ─► reply
+//! ```
+//!
+//! The driver feeds it events (`connect`, `request`, `closed`, `durable`, `tick`), each stamped with
+//! [`Now`], sends the [`Output`]s it emits to the txn log, and calls [`ServerCore::durable`] once
+//! txns are on disk. Nothing is applied, and no write is answered, before its txn is durable. Reads of
+//! a connection wait behind that connection's earlier writes, so every client reads its own writes and
+//! sees replies in request order. Watch notifications go out at commit, before any later reply.
+
+mod conn;
+mod handshake;
+mod pipeline;
+mod reply;
+pub mod stats;
+mod tick;
+
+use std::collections::{HashMap, VecDeque};
+
+use zk_proto::{TxnDigest, TxnEntry, TxnHeader};
+
+use crate::acl::AuthConfig;
+use crate::net::ConnId;
+use crate::prep::Prepared;
+use crate::session::{SessionTimeouts, SessionTracker};
+use crate::tree::DataTree;
+use crate::watch::WatchManager;
+
+use conn::Conn;
+pub use stats::ServerStats;
+
+/// The clocks an event is stamped with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// A monotonic clock in ms (session expiry, latencies).
+    pub mono_ms: i64,
+    /// The wall clock in ms since the Unix epoch (txn times: ctime/mtime).
+    pub wall_ms: i64,
+}
+
+/// Settings of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// This server's id (the top byte of session ids).
+    pub server_id: i64,
+    /// `tickTime` in ms.
+    pub tick_time: i32,
+    /// Session timeout bounds.
+    pub timeouts: SessionTimeouts,
+    /// ACL and auth settings.
+    pub auth: AuthConfig,
+    /// `zookeeper.extendedTypesEnabled`: TTL nodes.
+    pub extended_types: bool,
+    /// `reconfigEnabled`.
+    pub reconfig_enabled: bool,
+    /// `zookeeper.digest.enabled`: txns carry the tree digest.
+    pub digest_enabled: bool,
+    /// `znode.container.checkIntervalMs`.
+    pub container_check_interval_ms: i64,
+    /// `znode.container.maxPerMinute`.
+    pub container_max_per_minute: usize,
+}
+
+/// Work for the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Append this txn to the log (in order); call [`ServerCore::durable`] once it is synced.
+    Persist(TxnEntry),
+}
+
+/// Who is waiting for an in-flight txn.
+#[derive(Debug)]
+enum Origin {
+    /// A client request on this connection (`None` if the connection closed meanwhile).
+    Client { conn: Option<ConnId>, xid: i32, received_ms: i64 },
+    /// A new session; the connect response goes to this connection once the txn commits.
+    Handshake { conn: Option<ConnId> },
+    /// Internal: session expiry, container reaping.
+    Internal,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    entry: TxnEntry,
+    origin: Origin,
+}
+
+/// The sans-IO server (see the module docs).
+#[derive(Debug)]
+pub struct ServerCore {
+    config: CoreConfig,
+    /// Committed state: what reads see.
+    tree: DataTree,
+    /// Committed state plus every in-flight txn: what preparation sees.
+    spec: DataTree,
+    sessions: SessionTracker,
+    watches: WatchManager<ConnId>,
+    conns: HashMap<ConnId, Conn>,
+    /// The connection currently holding each session.
+    session_conn: HashMap<i64, ConnId>,
+    last_zxid: i64,
+    in_flight: VecDeque<InFlight>,
+    outputs: VecDeque<Output>,
+    stats: ServerStats,
+    next_container_check_ms: i64,
+}
+
+impl ServerCore {
+    /// A core over recovered state: the tree and sessions as of `tree.last_processed_zxid()`.
+    pub fn new(config: CoreConfig, tree: DataTree, restored_sessions: &[(i64, i32)], now: Now) -> ServerCore {
+        let first_id = crate::session::initial_session_id(config.server_id, now.mono_ms);
+        let mut sessions = SessionTracker::new(config.tick_time, first_id, now.mono_ms);
+        for &(id, timeout) in restored_sessions {
+            sessions.track_session(id, timeout, now.mono_ms);
+        }
+        let last_zxid = tree.last_processed_zxid();
+        ServerCore {
+            next_container_check_ms: now.mono_ms + config.container_check_interval_ms,
+            config,
+            spec: tree.clone(),
+            tree,
+            sessions,
+            watches: WatchManager::new(),
+            conns: HashMap::new(),
+            session_conn: HashMap::new(),
+            last_zxid,
+            in_flight: VecDeque::new(),
+            outputs: VecDeque::new(),
+            stats: ServerStats::new(now.mono_ms),
+        }
+    }
+
+    /// The next output for the driver.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// The committed tree.
+    pub fn tree(&self) -> &DataTree {
+        &self.tree
+    }
+
+    /// Live sessions and their timeouts (for snapshots).
+    pub fn sessions(&self) -> Vec<(i64, i32)> {
+        self.sessions.sessions_with_timeouts()
+    }
+
+    /// The zxid of the last txn handed out (committed or not).
+    pub fn last_zxid(&self) -> i64 {
+        self.last_zxid
+    }
+
+    /// Server statistics.
+    pub fn stats(&self) -> &ServerStats {
+        &self.stats
+    }
+
+    /// Stamps, speculatively applies and queues a prepared txn; returns its zxid.
+    fn propose(&mut self, session_id: i64, cxid: i32, prepared: Prepared, origin: Origin, now: Now) -> i64 {
+        self.last_zxid += 1;
+        let zxid = self.last_zxid;
+        let header = TxnHeader { client_id: session_id, cxid, zxid, time: now.wall_ms, op_code: prepared.op_code.code() };
+        let mut entry = TxnEntry { header, body: prepared.body, digest: None };
+        self.spec.apply(&entry);
+        if self.config.digest_enabled {
+            entry.digest = Some(TxnDigest { version: crate::tree::DIGEST_VERSION, tree_digest: self.spec.digest() });
+        }
+        self.outputs.push_back(Output::Persist(entry.clone()));
+        self.in_flight.push_back(InFlight { entry, origin });
+        zxid
+    }
+}

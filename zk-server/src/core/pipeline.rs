@@ -1,0 +1,223 @@
+//! Requests through the pipeline: arrival, preparation of writes, commit and replies in order.
+
+use tracing::{debug, trace_span, warn};
+use zk_proto::{xid, DecodeError, ErrorCode, OpCode, ReplyHeader, Request, Response};
+
+use super::conn::{Incoming, Pending};
+use super::{InFlight, Now, Origin, ServerCore};
+use crate::net::ConnId;
+use crate::prep::{self, PrepContext};
+use crate::read::{self, ReadContext};
+
+impl ServerCore {
+    /// A request arrived on `conn`. `body` is an error when it did not decode.
+    pub fn request(&mut self, conn: ConnId, xid: i32, op_code: i32, body: Result<Request, DecodeError>, now: Now) {
+        let incoming = Incoming { xid, op_code, body, received_ms: now.mono_ms };
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.stats.received += 1;
+        self.stats.packets_received += 1;
+        if !c.established {
+            // ZooKeeper stops reading a connection until its session is set up.
+            c.unprocessed.push_back(incoming);
+            return;
+        }
+        self.handle_incoming(conn, incoming, now);
+    }
+
+    pub(super) fn handle_incoming(&mut self, conn_id: ConnId, incoming: Incoming, now: Now) {
+        let _span = trace_span!("request", conn = conn_id, xid = incoming.xid, op = incoming.op_code).entered();
+        let Some(conn) = self.conns.get_mut(&conn_id) else { return };
+        let session_id = conn.session_id;
+        if !self.sessions.touch(session_id, now.mono_ms) {
+            // The session expired or is closing: tell the client and hang up.
+            let header = ReplyHeader { xid: incoming.xid, zxid: self.tree.last_processed_zxid(), err: ErrorCode::SessionExpired.code() };
+            conn.send(&header, None);
+            conn.close();
+            return;
+        }
+        let op = OpCode::try_from(incoming.op_code);
+        // Auth is answered at once, outside the pipeline, as ZooKeeper does.
+        if let Ok(Request::Auth(auth)) = &incoming.body {
+            let result = conn.auth.authenticate(&self.config.auth, &auth.scheme, &auth.auth);
+            let err = result.err().unwrap_or(ErrorCode::Ok);
+            conn.send(&ReplyHeader { xid: incoming.xid, zxid: 0, err: err.code() }, None);
+            if err != ErrorCode::Ok {
+                self.stats.auth_failures += 1;
+                conn.close();
+            }
+            return;
+        }
+        match op {
+            Ok(op) if op.is_write() => {
+                let zxid = self.prepare_write(conn_id, session_id, &incoming, now);
+                if let Some(conn) = self.conns.get_mut(&conn_id) {
+                    conn.pending.push_back(Pending::Write { zxid });
+                }
+            }
+            Ok(OpCode::Sasl) => {
+                // No SASL mechanism is configured: fail as ZooKeeper does without one.
+                conn.send(&ReplyHeader { xid: incoming.xid, zxid: 0, err: ErrorCode::AuthFailed.code() }, None);
+                conn.close();
+            }
+            Ok(_) => {
+                if conn.pending.is_empty() {
+                    self.answer_read(conn_id, incoming, now);
+                } else {
+                    conn.pending.push_back(Pending::Read(incoming));
+                }
+            }
+            Err(unknown) => {
+                // ZooKeeper answers Unimplemented and drops the connection.
+                warn!(op = unknown, "unknown opcode; closing connection");
+                let header = ReplyHeader { xid: incoming.xid, zxid: self.tree.last_processed_zxid(), err: ErrorCode::Unimplemented.code() };
+                conn.send(&header, None);
+                conn.close();
+            }
+        }
+    }
+
+    /// Prepares a write and proposes its txn (an `ErrorTxn` if preparation failed); returns the zxid.
+    fn prepare_write(&mut self, conn_id: ConnId, session_id: i64, incoming: &Incoming, now: Now) -> i64 {
+        let conn = &self.conns[&conn_id];
+        let ctx = PrepContext {
+            auth: &self.config.auth,
+            ids: conn.auth.ids(),
+            session_id,
+            extended_types: self.config.extended_types,
+            reconfig_enabled: self.config.reconfig_enabled,
+        };
+        let zxid = self.last_zxid + 1;
+        let prepared = match &incoming.body {
+            Ok(Request::Multi(multi)) => prep::prepare_multi(&self.spec, &ctx, zxid, now.wall_ms, multi),
+            Ok(request) => prep::prepare(&self.spec, &ctx, request),
+            Err(err) => {
+                debug!(%err, "malformed request body");
+                Err(ErrorCode::MarshallingError)
+            }
+        };
+        let prepared = prepared.unwrap_or_else(|err| prep::error(err));
+        if prepared.op_code == OpCode::CloseSession {
+            self.sessions.set_closing(session_id);
+        }
+        let origin = Origin::Client { conn: Some(conn_id), xid: incoming.xid, received_ms: incoming.received_ms };
+        self.propose(session_id, incoming.xid, prepared, origin, now)
+    }
+
+    /// Answers a read (or ping, setWatches, whoAmI) from the committed tree.
+    fn answer_read(&mut self, conn_id: ConnId, incoming: Incoming, now: Now) {
+        let Some(conn) = self.conns.get_mut(&conn_id) else { return };
+        let zxid = self.tree.last_processed_zxid();
+        let (reply_xid, result) = match &incoming.body {
+            Err(err) => {
+                debug!(%err, "malformed request body");
+                (incoming.xid, Err(ErrorCode::MarshallingError))
+            }
+            Ok(Request::SetWatches(w)) => {
+                let events = self.watches.set_watches(
+                    w.relative_zxid,
+                    &w.data_watches,
+                    &w.exist_watches,
+                    &w.child_watches,
+                    &[],
+                    &[],
+                    conn_id,
+                    &self.tree,
+                );
+                super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
+                (xid::SET_WATCHES, Ok(Response::SetWatches))
+            }
+            Ok(Request::SetWatches2(w)) => {
+                let events = self.watches.set_watches(
+                    w.relative_zxid,
+                    &w.data_watches,
+                    &w.exist_watches,
+                    &w.child_watches,
+                    &w.persistent_watches,
+                    &w.persistent_recursive_watches,
+                    conn_id,
+                    &self.tree,
+                );
+                super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
+                (xid::SET_WATCHES, Ok(Response::SetWatches2))
+            }
+            Ok(Request::WhoAmI) => (incoming.xid, Ok(read::who_am_i(&self.config.auth, conn.auth.ids()))),
+            Ok(request) => {
+                let mut ctx = ReadContext {
+                    tree: &self.tree,
+                    watches: &mut self.watches,
+                    conn: conn_id,
+                    session_id: conn.session_id,
+                    ids: conn.auth.ids(),
+                    auth: &self.config.auth,
+                };
+                (incoming.xid, read::read(&mut ctx, request))
+            }
+        };
+        let (err, body) = match result {
+            Ok(Response::Ping) | Ok(Response::SetWatches) | Ok(Response::SetWatches2) => (ErrorCode::Ok, None),
+            Ok(Response::CheckWatches) | Ok(Response::RemoveWatches) => (ErrorCode::Ok, None),
+            Ok(body) => (ErrorCode::Ok, Some(body)),
+            Err(err) => (err, None),
+        };
+        conn.send(&ReplyHeader { xid: reply_xid, zxid, err: err.code() }, body.as_ref());
+        let op = OpCode::try_from(incoming.op_code).map_or("UNKN", super::stats::op_name);
+        conn.record_reply(op, incoming.xid, zxid, incoming.received_ms, now.mono_ms);
+        self.stats.record_latency(now.mono_ms - incoming.received_ms);
+        self.stats.packets_sent += 1;
+    }
+
+    /// Txns up to `zxid` are durable: commit them in order, answering and serving what waited.
+    pub fn durable(&mut self, zxid: i64, now: Now) {
+        while self.in_flight.front().is_some_and(|f| f.entry.header.zxid <= zxid) {
+            let Some(in_flight) = self.in_flight.pop_front() else { break };
+            self.commit(in_flight, now);
+        }
+        if self.in_flight.is_empty() {
+            // Nothing in flight: the speculative tree is the committed one (O(1) with a persistent tree).
+            self.spec = self.tree.clone();
+        }
+    }
+
+    fn commit(&mut self, in_flight: InFlight, now: Now) {
+        let InFlight { entry, origin } = in_flight;
+        let outcome = self.tree.apply(&entry);
+        self.stats.commits += 1;
+        self.fire_watches(&outcome, entry.header.zxid);
+        match origin {
+            Origin::Handshake { conn: Some(conn) } => self.finish_handshake(conn, true, now),
+            Origin::Client { conn: Some(conn_id), xid, received_ms } => {
+                self.reply_to_write(conn_id, xid, received_ms, &entry, &outcome, now);
+                self.serve_waiting_reads(conn_id, now);
+            }
+            Origin::Handshake { conn: None } | Origin::Client { conn: None, .. } | Origin::Internal => {}
+        }
+        // After the reply: a client-requested close is answered before its connection goes.
+        if entry.header.op_code == OpCode::CloseSession.code() {
+            self.end_session(entry.header.client_id);
+        }
+    }
+
+    /// Serves the reads that waited behind the write just answered, up to the next write.
+    fn serve_waiting_reads(&mut self, conn_id: ConnId, now: Now) {
+        loop {
+            let Some(conn) = self.conns.get_mut(&conn_id) else { return };
+            match conn.pending.front() {
+                Some(Pending::Read(_)) => {
+                    let Some(Pending::Read(incoming)) = conn.pending.pop_front() else { unreachable!() };
+                    self.answer_read(conn_id, incoming, now);
+                }
+                Some(Pending::Write { .. }) | None => return,
+            }
+        }
+    }
+
+    /// A closed or expired session: forget it and drop its connection.
+    fn end_session(&mut self, session_id: i64) {
+        self.sessions.remove(session_id);
+        if let Some(conn_id) = self.session_conn.remove(&session_id) {
+            if let Some(conn) = self.conns.get(&conn_id) {
+                conn.close();
+            }
+        }
+    }
+}

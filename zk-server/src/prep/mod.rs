@@ -1,0 +1,169 @@
+//! Request preparation, as ZooKeeper's `PrepRequestProcessor`: validate a write, check its ACL, and turn
+//! it into a txn, against the tree as it will be once every earlier write has been applied (the
+//! server keeps a speculative tree for that, so pipelined writes see each other).
+//!
+//! A write that fails here still becomes a txn (an `ErrorTxn` with its own zxid), exactly as in
+//! ZooKeeper; that keeps replies in order behind earlier writes and zxids identical to Apache's.
+
+mod create;
+mod multi;
+
+use zk_proto::{
+    CheckVersionTxn, CloseSessionTxn, CreateSessionTxn, DeleteTxn, ErrorCode, Id, NodeKind, OpCode, Request,
+    SetAclTxn, SetDataTxn, TxnBody,
+};
+
+use crate::acl::AuthConfig;
+use crate::tree::{path, DataTree, Node, CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH};
+
+pub use multi::prepare_multi;
+
+/// Who is asking, and the server settings preparation depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct PrepContext<'a> {
+    /// Registered auth providers and ACL settings.
+    pub auth: &'a AuthConfig,
+    /// The ids the connection has authenticated as.
+    pub ids: &'a [Id],
+    /// The requesting session.
+    pub session_id: i64,
+    /// Whether TTL nodes are allowed (`zookeeper.extendedTypesEnabled`).
+    pub extended_types: bool,
+    /// Whether `reconfig` is allowed (`reconfigEnabled`).
+    pub reconfig_enabled: bool,
+}
+
+/// A txn body and the type its header carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The txn type (the request's opcode for successful ops).
+    pub op_code: OpCode,
+    /// The txn body.
+    pub body: TxnBody,
+}
+
+impl Prepared {
+    fn new(op_code: OpCode, body: TxnBody) -> Prepared {
+        Prepared { op_code, body }
+    }
+}
+
+/// Prepares one write request (anything but `multi`, see [`prepare_multi`]) against `tree`.
+pub fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, request: &Request) -> Result<Prepared, ErrorCode> {
+    match request {
+        Request::Create(r) => create::create(tree, ctx, OpCode::Create, r),
+        Request::Create2(r) => create::create(tree, ctx, OpCode::Create2, r),
+        Request::CreateContainer(r) => create::create(tree, ctx, OpCode::CreateContainer, r),
+        Request::CreateTtl(r) => create::create_ttl(tree, ctx, r),
+        Request::Delete(r) => delete(tree, ctx, &r.path, r.version),
+        Request::DeleteContainer(r) => delete_container(tree, &r.path),
+        Request::SetData(r) => {
+            path::validate_path(&r.path)?;
+            let node = node(tree, &r.path)?;
+            check(tree, ctx, &r.path, zk_proto::perms::WRITE)?;
+            let version = next_version(node.stat_persisted().version, r.version)?;
+            let txn = SetDataTxn { path: r.path.clone(), data: r.data.clone(), version };
+            Ok(Prepared::new(OpCode::SetData, TxnBody::SetData(txn)))
+        }
+        Request::SetAcl(r) => {
+            path::validate_path(&r.path)?;
+            let acl = ctx.auth.fix_acl(&r.acl, ctx.ids)?;
+            let node = node(tree, &r.path)?;
+            check(tree, ctx, &r.path, zk_proto::perms::ADMIN)?;
+            let version = next_version(node.stat_persisted().aversion, r.version)?;
+            Ok(Prepared::new(OpCode::SetAcl, TxnBody::SetAcl(SetAclTxn { path: r.path.clone(), acl, version })))
+        }
+        Request::Check(r) => {
+            path::validate_path(&r.path)?;
+            let node = node(tree, &r.path)?;
+            check(tree, ctx, &r.path, zk_proto::perms::READ)?;
+            let version = next_version(node.stat_persisted().version, r.version)?;
+            Ok(Prepared::new(OpCode::Check, TxnBody::Check(CheckVersionTxn { path: r.path.clone(), version })))
+        }
+        Request::CloseSession => Ok(close_session(tree, ctx.session_id)),
+        Request::Reconfig(_) if !ctx.reconfig_enabled => Err(ErrorCode::ReconfigDisabled),
+        // A standalone server has no quorum to reconfigure.
+        Request::Reconfig(_) => Err(ErrorCode::Unimplemented),
+        other => {
+            tracing::warn!(op = %other.op_code(), "not a write request");
+            Err(ErrorCode::BadArguments)
+        }
+    }
+}
+
+/// The `ErrorTxn` a write becomes when preparation fails.
+pub fn error(err: ErrorCode) -> Prepared {
+    Prepared::new(OpCode::Error, TxnBody::Error(zk_proto::ErrorTxn { err: err.code() }))
+}
+
+/// The `createSession` txn for a new session with the negotiated timeout.
+pub fn create_session(time_out: i32) -> Prepared {
+    Prepared::new(OpCode::CreateSession, TxnBody::CreateSession(CreateSessionTxn { time_out }))
+}
+
+/// The `closeSession` txn of a session: its ephemerals (including ones created by writes still in
+/// flight, which the speculative tree already holds), sorted so that replay order is deterministic.
+pub fn close_session(tree: &DataTree, session_id: i64) -> Prepared {
+    let mut paths: Vec<String> = tree.ephemerals(session_id).map(str::to_owned).collect();
+    paths.sort();
+    Prepared::new(OpCode::CloseSession, TxnBody::CloseSession(Some(CloseSessionTxn { paths2_delete: paths })))
+}
+
+fn delete(tree: &DataTree, ctx: &PrepContext<'_>, path: &str, version: i32) -> Result<Prepared, ErrorCode> {
+    let parent = parent_for_change(path)?;
+    if is_special(path) {
+        return Err(ErrorCode::BadArguments);
+    }
+    node(tree, parent)?;
+    check(tree, ctx, parent, zk_proto::perms::DELETE)?;
+    let node = node(tree, path)?;
+    next_version(node.stat_persisted().version, version)?;
+    if node.num_children() > 0 {
+        return Err(ErrorCode::NotEmpty);
+    }
+    Ok(Prepared::new(OpCode::Delete, TxnBody::Delete(DeleteTxn { path: path.to_owned() })))
+}
+
+/// The internal delete of an empty container or expired TTL node (issued by the reaper).
+fn delete_container(tree: &DataTree, path: &str) -> Result<Prepared, ErrorCode> {
+    parent_for_change(path)?;
+    let node = node(tree, path)?;
+    if node.num_children() > 0 {
+        return Err(ErrorCode::NotEmpty);
+    }
+    if matches!(node.kind(), NodeKind::Ephemeral(_) | NodeKind::Persistent) {
+        return Err(ErrorCode::BadArguments);
+    }
+    Ok(Prepared::new(OpCode::DeleteContainer, TxnBody::Delete(DeleteTxn { path: path.to_owned() })))
+}
+
+/// ZooKeeper's quick checks before a create or delete: a `/` somewhere and no NUL. Returns the parent
+/// path as ZooKeeper computes it (`""` for children of the root).
+fn parent_for_change(path: &str) -> Result<&str, ErrorCode> {
+    match path.rfind('/') {
+        Some(slash) if !path.contains('\0') => Ok(&path[..slash]),
+        _ => Err(ErrorCode::BadArguments),
+    }
+}
+
+/// Nodes ZooKeeper never lets a client delete.
+fn is_special(path: &str) -> bool {
+    matches!(path, "/" | ZOOKEEPER_PATH | QUOTA_PATH | CONFIG_PATH)
+}
+
+fn node<'t>(tree: &'t DataTree, path: &str) -> Result<&'t Node, ErrorCode> {
+    tree.get(path).ok_or(ErrorCode::NoNode)
+}
+
+fn check(tree: &DataTree, ctx: &PrepContext<'_>, path: &str, perm: i32) -> Result<(), ErrorCode> {
+    let acl = tree.acl(path).ok_or(ErrorCode::NoNode)?;
+    ctx.auth.check_acl(&acl, ctx.ids, perm)
+}
+
+/// `checkAndIncVersion`: `expected` -1 matches anything; the result is the version after the change.
+fn next_version(current: i32, expected: i32) -> Result<i32, ErrorCode> {
+    if expected != -1 && expected != current {
+        return Err(ErrorCode::BadVersion);
+    }
+    Ok(current.wrapping_add(1))
+}
