@@ -4,3 +4,4 @@
 //! thin tokio shell.
 
 pub mod tree;
+pub mod watch;

@@ -23,7 +23,7 @@ pub mod path;
 mod snapshot;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::sync::Arc;
 

@@ -5,4 +5,4 @@ mod oracle;
 mod props;
 mod replay;
 mod stat_rules;
-mod txns;
+pub(crate) mod txns;
