@@ -2,4 +2,7 @@
 //!
 //! Sans-IO cores (data tree, watches, sessions, request preparation, persistence formats) driven by a
 //! thin tokio shell.
+
 pub mod net;
+pub mod tree;
+pub mod watch;

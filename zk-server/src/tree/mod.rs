@@ -1,0 +1,268 @@
+//! `DataTree`: ZooKeeper's in-memory znode tree, with ZooKeeper's exact txn semantics.
+//!
+//! - [`DataTree::apply`] applies a [`zk_proto::TxnEntry`] deterministically (as `DataTree.processTxn`
+//!   of ZooKeeper 3.8), returning per-op results and the watch events to fire ([`ApplyOutcome`]).
+//! - Reads: [`DataTree::get`], [`DataTree::stat`], [`DataTree::data`], [`DataTree::acl`],
+//!   [`DataTree::children`], ephemerals / containers / TTL bookkeeping, counters.
+//! - Snapshots: `Clone` is O(1) (all maps are persistent `imbl` structures and nodes are shared
+//!   `Arc`s, copied on write), so a snapshot can be serialized from a clone while writes go on;
+//!   [`DataTree::snapshot_nodes`] walks nodes in ZooKeeper's snapshot order and [`DataTreeBuilder`]
+//!   rebuilds a tree from snapshot records.
+//! - [`DataTree::digest`]: ZooKeeper's tree digest, maintained incrementally.
+//!
+//! The root is stored under `/`; ZooKeeper's internal alias `""` is accepted wherever a path is read.
+
+mod acl_cache;
+mod apply;
+mod children;
+pub mod digest;
+mod node;
+mod ops;
+mod outcome;
+pub mod path;
+mod snapshot;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use imbl::{HashMap, OrdMap, OrdSet};
+use zk_proto::{Acl, Stat, StatPersisted};
+
+pub use acl_cache::{AclCache, OPEN_ACL_UNSAFE_INDEX};
+pub use digest::{node_digest, AdHash, DIGEST_VERSION};
+pub use node::Node;
+pub use outcome::{ApplyOutcome, OpResult, WatchTrigger};
+pub use snapshot::{DataTreeBuilder, SnapshotError, SnapshotNode};
+
+/// ZooKeeper's system node.
+pub const ZOOKEEPER_PATH: &str = "/zookeeper";
+/// The quota root.
+pub const QUOTA_PATH: &str = "/zookeeper/quota";
+/// The dynamic configuration node.
+pub const CONFIG_PATH: &str = "/zookeeper/config";
+
+/// The in-memory znode tree (see the module docs).
+#[derive(Debug, Clone)]
+pub struct DataTree {
+    nodes: HashMap<Arc<str>, Arc<Node>>,
+    acls: AclCache,
+    ephemerals: OrdMap<i64, OrdSet<Arc<str>>>,
+    containers: OrdSet<Arc<str>>,
+    ttls: OrdSet<Arc<str>>,
+    digest: AdHash,
+    data_size: i64,
+    last_processed_zxid: i64,
+}
+
+impl Default for DataTree {
+    fn default() -> Self {
+        DataTree::new()
+    }
+}
+
+/// Maps ZooKeeper's internal root name `""` to `/`.
+fn key(path: &str) -> &str {
+    if path.is_empty() {
+        "/"
+    } else {
+        path
+    }
+}
+
+impl DataTree {
+    /// A fresh tree as a ZooKeeper 3.8 server starts with: `/`, `/zookeeper`, `/zookeeper/quota` and
+    /// `/zookeeper/config`, all with empty (non-null) data and zeroed stats. `/zookeeper/config` has
+    /// `READ_ACL_UNSAFE` (ACL index 1) and aversion -1; the others `OPEN_ACL_UNSAFE` (index -1).
+    pub fn new() -> DataTree {
+        let mut tree = DataTree {
+            nodes: HashMap::new(),
+            acls: AclCache::new(),
+            ephemerals: OrdMap::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
+            digest: AdHash::default(),
+            data_size: 0,
+            last_processed_zxid: 0,
+        };
+        let zeroed = StatPersisted::default();
+        for path in ["/", ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH] {
+            let path: Arc<str> = path.into();
+            let node = Node::new(&path, Some(Bytes::new()), OPEN_ACL_UNSAFE_INDEX, zeroed.clone());
+            tree.insert_node(path.clone(), node);
+            if let Some(parent) = path::parent(&path) {
+                tree.modify(parent, |parent| parent.children.insert(path.clone()));
+            }
+        }
+        // ZooKeeper calls setACL(config, READ_ACL_UNSAFE, -1) on the fresh node.
+        let _ = tree.set_acl(CONFIG_PATH, &Acl::read_unsafe(), -1);
+        tree.data_size = tree.recompute_data_size();
+        tree
+    }
+
+    /// The node at `path`.
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(key(path)).map(|node| &**node)
+    }
+
+    /// Whether `path` exists.
+    pub fn exists(&self, path: &str) -> bool {
+        self.nodes.contains_key(key(path))
+    }
+
+    /// The client view of a node's stat.
+    pub fn stat(&self, path: &str) -> Option<Stat> {
+        self.get(path).map(Node::stat)
+    }
+
+    /// A node's data: `Some(None)` is a node with null data.
+    pub fn data(&self, path: &str) -> Option<Option<&Bytes>> {
+        self.get(path).map(Node::data)
+    }
+
+    /// A node's ACL. A node whose ACL index is unknown (a damaged snapshot) reads as an empty list,
+    /// which grants nothing.
+    pub fn acl(&self, path: &str) -> Option<Arc<[Acl]>> {
+        self.get(path).map(|node| self.acl_of(node))
+    }
+
+    pub(crate) fn acl_of(&self, node: &Node) -> Arc<[Acl]> {
+        self.acls.get(node.acl).unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
+    /// A node's children names, in byte order.
+    pub fn children(&self, path: &str) -> Option<impl Iterator<Item = &str> + '_> {
+        self.get(path).map(Node::children)
+    }
+
+    /// The paths of the ephemeral nodes owned by `session`, in order.
+    pub fn ephemerals(&self, session: i64) -> impl Iterator<Item = &str> + '_ {
+        self.ephemerals.get(&session).into_iter().flat_map(|paths| paths.iter().map(|p| &**p))
+    }
+
+    /// The sessions owning at least one ephemeral node.
+    pub fn sessions_with_ephemerals(&self) -> impl Iterator<Item = i64> + '_ {
+        self.ephemerals.keys().copied()
+    }
+
+    /// The number of ephemeral nodes.
+    pub fn ephemerals_count(&self) -> usize {
+        self.ephemerals.values().map(OrdSet::len).sum()
+    }
+
+    /// The paths of every container node, in order.
+    pub fn containers(&self) -> impl Iterator<Item = &str> + '_ {
+        self.containers.iter().map(|p| &**p)
+    }
+
+    /// The paths of every TTL node, in order.
+    pub fn ttl_nodes(&self) -> impl Iterator<Item = &str> + '_ {
+        self.ttls.iter().map(|p| &**p)
+    }
+
+    /// The number of descendants of `path` (`getAllChildrenNumber`); 0 for a missing node.
+    pub fn get_all_children_number(&self, path: &str) -> i32 {
+        if key(path) == "/" {
+            // ZooKeeper: every node but the root (and its "" alias).
+            return i32::try_from(self.nodes.len().saturating_sub(1)).unwrap_or(i32::MAX);
+        }
+        let mut count: usize = 0;
+        let mut stack: Vec<&Node> = self.get(path).into_iter().collect();
+        while let Some(node) = stack.pop() {
+            for child in node.children.iter() {
+                if let Some(child) = self.nodes.get(child) {
+                    count += 1;
+                    stack.push(child);
+                }
+            }
+        }
+        i32::try_from(count).unwrap_or(i32::MAX)
+    }
+
+    /// The node count as ZooKeeper reports it (`zk_znode_count`): ZooKeeper's map holds the root
+    /// twice (as `""` and `/`), so this is one more than the number of distinct nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len() + 1
+    }
+
+    /// ZooKeeper's `approximateDataSize` as `mntr` shows it: the sum over its node map (the root
+    /// counted under `""` and `/`) of the path length in UTF-16 units plus the data length, kept
+    /// incrementally as ZooKeeper's cached value is.
+    pub fn approximate_data_size(&self) -> i64 {
+        self.data_size
+    }
+
+    /// The tree digest (`TxnDigest.treeDigest`, digest version [`DIGEST_VERSION`]).
+    pub fn digest(&self) -> i64 {
+        self.digest.value()
+    }
+
+    /// The tree digest recomputed from every node (slow; for checks and tests).
+    pub fn recompute_digest(&self) -> i64 {
+        let mut hash = AdHash::default();
+        for (path, node) in self.nodes.iter() {
+            hash.add(node_digest(path, node.data.as_deref(), &node.stat));
+        }
+        hash.value()
+    }
+
+    /// The zxid of the last txn applied.
+    pub fn last_processed_zxid(&self) -> i64 {
+        self.last_processed_zxid
+    }
+
+    /// Sets the last processed zxid (after loading a snapshot, or when a leader starts an epoch).
+    pub fn set_last_processed_zxid(&mut self, zxid: i64) {
+        self.last_processed_zxid = zxid;
+    }
+
+    /// The ACL cache (its entries form a snapshot's ACL section).
+    pub fn acl_cache(&self) -> &AclCache {
+        &self.acls
+    }
+
+    fn recompute_data_size(&self) -> i64 {
+        let mut size: i64 = 0;
+        for (path, node) in self.nodes.iter() {
+            size += node_size(path, node.data.as_deref());
+        }
+        // The "" alias of the root: no path characters, the root's data once more.
+        size + self.get("/").map_or(0, |root| node_size("", root.data.as_deref()))
+    }
+
+    // ----- primitives keeping the digest and size in step -----
+
+    /// Inserts (or replaces) a node, keeping the digest right.
+    fn insert_node(&mut self, path: Arc<str>, node: Node) {
+        self.digest.add(node.digest);
+        if let Some(old) = self.nodes.insert(path, Arc::new(node)) {
+            self.digest.remove(old.digest);
+        }
+    }
+
+    /// Removes a node, keeping the digest right.
+    fn remove_node(&mut self, path: &str) -> Option<Arc<Node>> {
+        let node = self.nodes.remove(path)?;
+        self.digest.remove(node.digest);
+        Some(node)
+    }
+
+    /// Changes a node in place (copying it if a snapshot shares it) and refreshes its digest.
+    fn modify<R>(&mut self, path: &str, change: impl FnOnce(&mut Node) -> R) -> Option<R> {
+        let path = key(path);
+        let node = Arc::make_mut(self.nodes.get_mut(path)?);
+        self.digest.remove(node.digest);
+        let result = change(node);
+        node.refresh_digest(path);
+        self.digest.add(node.digest);
+        Some(result)
+    }
+}
+
+/// ZooKeeper's `getNodeSize`: path length in UTF-16 units plus data length.
+fn node_size(path: &str, data: Option<&[u8]>) -> i64 {
+    let len = path::java_len(path) + data.map_or(0, <[u8]>::len);
+    i64::try_from(len).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,8 @@
+//! `DataTree` tests: ZooKeeper oracle values, stat rules, replay and snapshots, property tests.
+
+mod initial;
+mod oracle;
+mod props;
+mod replay;
+mod stat_rules;
+pub(crate) mod txns;
