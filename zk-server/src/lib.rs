@@ -2,3 +2,7 @@
 //!
 //! Sans-IO cores (data tree, watches, sessions, request preparation, persistence formats) driven by a
 //! thin tokio shell.
+
+pub mod acl;
+pub mod config;
+pub mod session;
