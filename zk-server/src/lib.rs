@@ -3,6 +3,9 @@
 //! Sans-IO cores (data tree, watches, sessions, request preparation, persistence formats) driven by a
 //! thin tokio shell.
 
+pub mod acl;
+pub mod config;
 pub mod net;
+pub mod session;
 pub mod tree;
 pub mod watch;

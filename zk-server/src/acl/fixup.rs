@@ -1,0 +1,132 @@
+//! Fixing up a submitted ACL (`PrepRequestProcessor.fixupACL`).
+
+use zk_proto::{Acl, ErrorCode, Id};
+
+use super::AuthConfig;
+
+impl AuthConfig {
+    /// The ACL to store for a create or setACL that submitted `submitted`, from a caller authenticated as
+    /// `ids`. As ZooKeeper: exact duplicates are removed first (keeping the first of each); an empty list is
+    /// `InvalidAcl`; `world:anyone` is kept; an `auth` entry (whatever its id) becomes one entry with its
+    /// perms per authenticated id of the caller, in order (ids whose provider does not authenticate, such
+    /// as `ip`, and ids without a provider, such as `super`, are skipped; none left is `InvalidAcl`);
+    /// any other entry must name a registered scheme whose provider accepts the id, or it is `InvalidAcl`.
+    /// Perms are not checked. Entries produced by `auth` expansion are not deduplicated again.
+    pub fn fix_acl(&self, submitted: &[Acl], ids: &[Id]) -> Result<Vec<Acl>, ErrorCode> {
+        let unique = remove_duplicates(submitted);
+        if unique.is_empty() {
+            return Err(ErrorCode::InvalidAcl);
+        }
+        let mut fixed = Vec::with_capacity(unique.len());
+        for acl in unique {
+            let id = &acl.id;
+            if id.scheme == "world" && id.id == "anyone" {
+                fixed.push(acl.clone());
+            } else if id.scheme == "auth" {
+                let before = fixed.len();
+                for caller in ids {
+                    match self.provider(&caller.scheme) {
+                        Some(provider) if provider.is_authenticated() => {
+                            fixed.push(Acl::new(acl.perms, caller.clone()))
+                        }
+                        Some(_) => {}
+                        None => tracing::debug!(scheme = %caller.scheme, "no provider for an authenticated id"),
+                    }
+                }
+                if fixed.len() == before {
+                    return Err(ErrorCode::InvalidAcl);
+                }
+            } else {
+                match self.provider(&id.scheme) {
+                    Some(provider) if provider.is_valid(&id.id) => fixed.push(acl.clone()),
+                    _ => return Err(ErrorCode::InvalidAcl),
+                }
+            }
+        }
+        Ok(fixed)
+    }
+}
+
+/// `removeDuplicates`: the first occurrence of each distinct entry, in order.
+fn remove_duplicates(acls: &[Acl]) -> Vec<&Acl> {
+    let mut unique: Vec<&Acl> = Vec::with_capacity(acls.len());
+    for acl in acls {
+        if !unique.contains(&acl) {
+            unique.push(acl);
+        }
+    }
+    unique
+}
+
+#[cfg(test)]
+mod tests {
+    use zk_proto::perms::{ALL, READ, WRITE};
+
+    use super::*;
+
+    const USER: &str = "user:tpUq/4Pn5A64fVZyQ0gOJ8ZWqkY=";
+
+    fn caller() -> Vec<Id> {
+        vec![Id::new("ip", "127.0.0.1"), Id::new("super", ""), Id::new("digest", USER), Id::new("sasl", "alice")]
+    }
+
+    #[test]
+    fn auth_expands_to_authenticated_ids() {
+        let config = AuthConfig::default();
+        assert_eq!(
+            config.fix_acl(&Acl::creator_all(), &caller()),
+            Ok(vec![Acl::new(ALL, Id::new("digest", USER)), Acl::new(ALL, Id::new("sasl", "alice"))])
+        );
+        // Only an address: nothing authenticated.
+        assert_eq!(config.fix_acl(&Acl::creator_all(), &[Id::new("ip", "127.0.0.1")]), Err(ErrorCode::InvalidAcl));
+        assert_eq!(config.fix_acl(&Acl::creator_all(), &[]), Err(ErrorCode::InvalidAcl));
+        // The id of an auth entry is ignored.
+        assert_eq!(
+            config.fix_acl(&[Acl::new(READ, Id::new("auth", "whatever"))], &caller()[2..3]),
+            Ok(vec![Acl::new(READ, Id::new("digest", USER))])
+        );
+    }
+
+    #[test]
+    fn duplicates_removed_before_expansion() {
+        let config = AuthConfig::default();
+        let world = Acl::new(READ, Id::anyone());
+        let digest = Acl::new(ALL, Id::new("digest", USER));
+        assert_eq!(
+            config.fix_acl(&[world.clone(), world.clone(), digest.clone(), world.clone()], &[]),
+            Ok(vec![world.clone(), digest.clone()])
+        );
+        // Same id with other perms is not a duplicate.
+        let digest_read = Acl::new(READ, Id::new("digest", USER));
+        assert_eq!(config.fix_acl(&[digest.clone(), digest_read.clone()], &[]), Ok(vec![digest.clone(), digest_read]));
+        // Expansion may reintroduce a duplicate; ZooKeeper keeps it.
+        assert_eq!(
+            config.fix_acl(&[digest.clone(), Acl::new(ALL, Id::auth_ids())], &caller()[2..3]),
+            Ok(vec![digest.clone(), digest])
+        );
+    }
+
+    #[test]
+    fn validation_per_scheme() {
+        let config = AuthConfig::default();
+        let ok = |acl: Acl| assert_eq!(config.fix_acl(std::slice::from_ref(&acl), &[]), Ok(vec![acl]));
+        let bad = |acl: Acl| assert_eq!(config.fix_acl(&[acl], &[]), Err(ErrorCode::InvalidAcl));
+        ok(Acl::new(ALL, Id::anyone()));
+        ok(Acl::new(0, Id::anyone()));
+        ok(Acl::new(WRITE, Id::new("ip", "10.0.0.0/8")));
+        ok(Acl::new(WRITE, Id::new("ip", "::1")));
+        ok(Acl::new(READ, Id::new("digest", USER)));
+        ok(Acl::new(READ, Id::new("sasl", "zk/host@REALM")));
+        ok(Acl::new(READ, Id::new("x509", "CN=client,O=Org")));
+        bad(Acl::new(READ, Id::new("digest", "user:password:extra")));
+        bad(Acl::new(READ, Id::new("digest", "plainuser")));
+        bad(Acl::new(READ, Id::new("ip", "10.0.0.0/40")));
+        bad(Acl::new(READ, Id::new("ip", "localhost")));
+        bad(Acl::new(READ, Id::new("world", "everyone")));
+        bad(Acl::new(READ, Id::new("super", "")));
+        bad(Acl::new(READ, Id::new("", "")));
+        bad(Acl::new(READ, Id::new("sasl", "a@b@c")));
+        bad(Acl::new(READ, Id::new("x509", "garbage")));
+        assert_eq!(config.fix_acl(&[], &caller()), Err(ErrorCode::InvalidAcl));
+    }
+}
