@@ -145,7 +145,14 @@ impl TxnLog {
         }
         let log = self.current.as_mut().expect("opened above");
         let end = log.position + self.pending.len() as u64;
-        let allocated = padded_size(end, log.allocated, self.options.prealloc_size);
+        // As ZooKeeper: extend when the write position is near the end of the allocation. Unlike
+        // ZooKeeper (which pads per append, before the unflushed bytes), also extend when the batch
+        // itself would not fit, so a large batch does not grow the file outside the preallocation.
+        let prealloc = self.options.prealloc_size;
+        let mut allocated = padded_size(log.position, log.allocated, prealloc);
+        if end > allocated {
+            allocated = padded_size(end, allocated, prealloc);
+        }
         if allocated != log.allocated {
             log.file.set_len(allocated).at(&log.path)?;
             log.allocated = allocated;
