@@ -167,18 +167,22 @@ impl<R: Read> SnapshotReader<R> {
         Ok(Some((path, DataNodeRecord { data, acl, stat })))
     }
 
+    /// Skips whatever sections the caller did not read, up to the end of the nodes.
     fn skip_nodes(&mut self) -> Result<()> {
+        if self.stage == Stage::Sessions {
+            self.read_sessions()?;
+        }
+        if self.stage == Stage::Acls {
+            self.read_acl_cache()?;
+        }
         while self.next_node()?.is_some() {}
         Ok(())
     }
 
     /// Reads the rest of a snapshot file and checks its seals: the one after the nodes, then the
     /// digest and last-zxid sections, each with its seal, when present (ZooKeeper 3.5 files have
-    /// neither, 3.6–3.8 only the digest, 3.9 both). Unread nodes are skipped.
+    /// neither, 3.6–3.8 only the digest, 3.9 both). Sections not read yet are skipped.
     pub fn finish(mut self) -> Result<SnapshotTrailer> {
-        if self.stage != Stage::Nodes && self.stage != Stage::NodesDone {
-            return Err(PersistError::Usage("finish before the nodes were reached"));
-        }
         self.skip_nodes()?;
         check_seal(&mut self.input, &self.context)?;
         let (checksum, position) = (self.input.checksum(), self.input.position());
