@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod config;
 pub mod net;
+pub mod persist;
 pub mod session;
 pub mod tree;
 pub mod watch;

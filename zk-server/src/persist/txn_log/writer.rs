@@ -1,0 +1,229 @@
+//! [`TxnLog`]: appending to ZooKeeper-format txn logs with group commit.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use zk_proto::{FileHeader, Jute, TxnEntry};
+
+use super::padding::{padded_size, DEFAULT_PREALLOC_SIZE};
+use super::reader::{TxnLogReader, LOG_HEADER_LEN};
+use super::record::encode_record;
+use super::recovery::{recover_tail, truncate_logs, LogRecovery};
+use crate::persist::atomic_file::sync_dir;
+use crate::persist::checked_io::DEFAULT_MAX_FIELD_LEN;
+use crate::persist::error::{IoContext, PersistError, Result};
+use crate::persist::file_name::log_name;
+
+/// Settings of a [`TxnLog`] (ZooKeeper's system properties of the same meaning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxnLogOptions {
+    /// Preallocation step in bytes (`zookeeper.preAllocSize`, which is in KiB); 0 disables it.
+    pub prealloc_size: u64,
+    /// fsync on every commit (`zookeeper.forceSync`, default yes).
+    pub force_sync: bool,
+    /// Start a new file after a commit leaves the current one larger than this
+    /// (`zookeeper.txnLogSizeLimitInKb`, off by default).
+    pub size_limit: Option<u64>,
+    /// The longest serialized txn accepted when reading (jute.maxbuffer plus its extra size).
+    pub max_record_len: usize,
+}
+
+impl Default for TxnLogOptions {
+    fn default() -> Self {
+        TxnLogOptions {
+            prealloc_size: DEFAULT_PREALLOC_SIZE,
+            force_sync: true,
+            size_limit: None,
+            max_record_len: DEFAULT_MAX_FIELD_LEN,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct OpenLog {
+    file: File,
+    path: PathBuf,
+    /// Bytes written (header and records).
+    position: u64,
+    /// The file's length including preallocated space.
+    allocated: u64,
+}
+
+/// The txn log of one server: a directory of `log.<zxid>` files in ZooKeeper's format.
+///
+/// Built for group commit: [`TxnLog::append`] only buffers; [`TxnLog::commit`] writes the whole batch
+/// with one `write` and one fdatasync. Nothing appended is durable (or may be acknowledged) before the
+/// commit that covers it returns. Like ZooKeeper, a new file is started on open, after [`TxnLog::roll`]
+/// (after each snapshot) and when the size limit is passed; files are named after their first zxid.
+#[derive(Debug)]
+pub struct TxnLog {
+    dir: PathBuf,
+    options: TxnLogOptions,
+    current: Option<OpenLog>,
+    pending: Vec<u8>,
+    pending_first_zxid: Option<i64>,
+    pending_count: usize,
+    last_appended: Option<i64>,
+    last_committed: Option<i64>,
+    recovery: LogRecovery,
+}
+
+impl TxnLog {
+    /// Opens the log directory `dir` (the `version-2` directory, created if missing), cutting off a
+    /// torn write at the end of the newest log (see [`recover_tail`]).
+    pub fn open(dir: &Path, options: TxnLogOptions) -> Result<TxnLog> {
+        fs::create_dir_all(dir).at(dir)?;
+        let recovery = recover_tail(dir, options.max_record_len)?;
+        Ok(TxnLog {
+            dir: dir.to_path_buf(),
+            options,
+            current: None,
+            pending: Vec::new(),
+            pending_first_zxid: None,
+            pending_count: 0,
+            last_appended: recovery.last_zxid,
+            last_committed: recovery.last_zxid,
+            recovery,
+        })
+    }
+
+    /// What opening found at the end of the logs.
+    pub fn recovery(&self) -> &LogRecovery {
+        &self.recovery
+    }
+
+    /// The log directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The settings.
+    pub fn options(&self) -> &TxnLogOptions {
+        &self.options
+    }
+
+    /// Buffers `entry` for the next [`TxnLog::commit`].
+    pub fn append(&mut self, entry: &TxnEntry) -> Result<()> {
+        self.append_serialized(entry.header.zxid, &entry.to_bytes())
+    }
+
+    /// Buffers an already serialized txn entry (`TxnHeader ‖ body ‖ [TxnDigest]`, e.g. a PROPOSAL's
+    /// data) whose zxid is `zxid`.
+    pub fn append_serialized(&mut self, zxid: i64, entry: &[u8]) -> Result<()> {
+        if entry.is_empty() {
+            return Err(PersistError::Usage("empty txn entry"));
+        }
+        if self.last_appended.is_some_and(|last| zxid <= last) {
+            // ZooKeeper logs this and appends anyway.
+            tracing::warn!(zxid, last = self.last_appended, "appending a zxid not above the last one");
+        } else {
+            self.last_appended = Some(zxid);
+        }
+        encode_record(entry, &mut self.pending);
+        self.pending_first_zxid.get_or_insert(zxid);
+        self.pending_count += 1;
+        Ok(())
+    }
+
+    /// How many appended txns await a commit.
+    pub fn pending(&self) -> usize {
+        self.pending_count
+    }
+
+    /// Writes every appended txn and makes them durable with one fdatasync (unless `force_sync` is
+    /// off), extending the file's preallocation first when the batch comes near its end.
+    pub fn commit(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut created = false;
+        if self.current.is_none() {
+            let zxid = self.pending_first_zxid.expect("pending records have a first zxid");
+            self.current = Some(self.create_file(zxid)?);
+            created = true;
+        }
+        let log = self.current.as_mut().expect("opened above");
+        let end = log.position + self.pending.len() as u64;
+        // As ZooKeeper: extend when the write position is near the end of the allocation. Unlike
+        // ZooKeeper (which pads per append, before the unflushed bytes), also extend when the batch
+        // itself would not fit, so a large batch does not grow the file outside the preallocation.
+        let prealloc = self.options.prealloc_size;
+        let mut allocated = padded_size(log.position, log.allocated, prealloc);
+        if end > allocated {
+            allocated = padded_size(end, allocated, prealloc);
+        }
+        if allocated != log.allocated {
+            log.file.set_len(allocated).at(&log.path)?;
+            log.allocated = allocated;
+        }
+        log.file.write_all(&self.pending).at(&log.path)?;
+        log.position = end;
+        log.allocated = log.allocated.max(end);
+        if self.options.force_sync {
+            log.file.sync_data().at(&log.path)?;
+            if created {
+                sync_dir(&self.dir)?;
+            }
+        }
+        self.pending.clear();
+        self.pending_first_zxid = None;
+        self.pending_count = 0;
+        self.last_committed = self.last_appended;
+        if self.options.size_limit.is_some_and(|limit| end > limit) {
+            tracing::debug!(size = end, "txn log size limit reached, rolling");
+            self.current = None;
+        }
+        Ok(())
+    }
+
+    fn create_file(&self, zxid: i64) -> Result<OpenLog> {
+        let path = self.dir.join(log_name(zxid));
+        tracing::info!(path = %path.display(), "creating new txn log");
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&path).at(&path)?;
+        file.write_all(&FileHeader::txn_log().to_bytes()).at(&path)?;
+        Ok(OpenLog { file, path, position: LOG_HEADER_LEN, allocated: LOG_HEADER_LEN })
+    }
+
+    /// Commits what is pending and closes the current file: the next append starts a new one.
+    pub fn roll(&mut self) -> Result<()> {
+        self.commit()?;
+        self.current = None;
+        Ok(())
+    }
+
+    /// Commits what is pending and closes the current file.
+    pub fn close(mut self) -> Result<()> {
+        self.roll()
+    }
+
+    /// Removes every txn after `zxid` (Zab's TRUNC): pending txns are committed first, the current
+    /// file is closed, and later records and files are removed. Returns the last zxid kept.
+    pub fn truncate(&mut self, zxid: i64) -> Result<Option<i64>> {
+        self.roll()?;
+        let kept = truncate_logs(&self.dir, zxid, self.options.max_record_len)?;
+        self.last_appended = kept;
+        self.last_committed = kept;
+        Ok(kept)
+    }
+
+    /// The zxid of the last durable txn (committed, or found when the log was opened).
+    pub fn last_logged_zxid(&self) -> Option<i64> {
+        self.last_committed
+    }
+
+    /// The zxid of the last appended txn, committed or not.
+    pub fn last_appended_zxid(&self) -> Option<i64> {
+        self.last_appended
+    }
+
+    /// The file the next commit writes to, if one is open.
+    pub fn current_file(&self) -> Option<&Path> {
+        self.current.as_ref().map(|log| log.path.as_path())
+    }
+
+    /// Reads the committed txns from `zxid` on.
+    pub fn read_from(&self, zxid: i64) -> Result<TxnLogReader> {
+        TxnLogReader::open_with_limit(&self.dir, zxid, self.options.max_record_len)
+    }
+}
