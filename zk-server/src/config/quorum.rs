@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{value, ConfigError, Properties, Property};
+use crate::acl::ip;
 
 /// Whether a member votes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -57,13 +58,10 @@ impl HostPort {
 }
 
 impl fmt::Display for HostPort {
-    /// `host:port`, with an IPv6 host in brackets.
+    /// `host:port` as ZooKeeper prints it: an IPv6 literal in brackets and in Java's uncompressed form
+    /// (`[0:0:0:0:0:0:0:1]:2181`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
+        write!(f, "{}:{}", delimited_host(&self.host), self.port)
     }
 }
 
@@ -179,11 +177,12 @@ impl QuorumServer {
     }
 }
 
+/// `QuorumServer.delimitedHostString`: IPv6 literals (normalized as Java prints them) in brackets.
 fn delimited_host(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_owned()
+    match host.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) => format!("[{}]", ip::java_host_address(v6.into())),
+        Err(_) if host.contains(':') => format!("[{host}]"),
+        Err(_) => host.to_owned(),
     }
 }
 
@@ -347,7 +346,7 @@ mod tests {
         let v6 = server("[::1]:2888:3888:participant;[::1]:2181").unwrap();
         assert_eq!(v6.addresses[0].host, "::1");
         assert_eq!(v6.client_address, Some(HostPort::new("::1", 2181)));
-        assert_eq!(v6.config_string(), "[::1]:2888:3888:participant;[::1]:2181");
+        assert_eq!(v6.config_string(), "[0:0:0:0:0:0:0:1]:2888:3888:participant;[0:0:0:0:0:0:0:1]:2181");
         let multi = QuorumServer::parse(2, "b:1:2|a:3:4", true).unwrap();
         assert_eq!(multi.config_string(), "a:3:4|b:1:2:participant");
     }
