@@ -204,14 +204,16 @@ fn java_split(s: &str, sep: char) -> Vec<&str> {
 fn host_and_port(s: &str) -> Result<Vec<String>, String> {
     if let Some(bracketed) = s.strip_prefix('[') {
         let close = bracketed.find(']').ok_or_else(|| format!("{s} starts with '[' but has no matching ']:'"))?;
-        let rest = &bracketed[close + 1..];
-        if rest.len() == 1 {
-            return Err(format!("{s} doesn't have a port after colon"));
-        }
-        if rest.len() > 1 {
-            let mut parts = vec![bracketed[..close].to_owned()];
-            parts.extend(java_split(&rest[1..], ':').into_iter().map(str::to_owned));
-            return Ok(parts);
+        // Java skips the character after ']' (meant to be ':') whatever it is.
+        let mut rest = bracketed[close + 1..].chars();
+        match (rest.next(), rest.as_str()) {
+            (Some(_), "") => return Err(format!("{s} doesn't have a port after colon")),
+            (Some(_), ports) => {
+                let mut parts = vec![bracketed[..close].to_owned()];
+                parts.extend(java_split(ports, ':').into_iter().map(str::to_owned));
+                return Ok(parts);
+            }
+            (None, _) => {}
         }
         return Ok(vec![s.replace(['[', ']'], "")]);
     }
@@ -364,6 +366,9 @@ mod tests {
         assert!(server("[::1:2888:3888").unwrap_err().contains("no matching"));
         assert!(server("[::1]:").unwrap_err().contains("doesn't have a port"));
         assert!(server("h:1:2;c:x").unwrap_err().starts_with("Address unresolved"));
+        // Java skips whatever character follows ']'; a multi-byte one must not panic.
+        assert_eq!(server("[::1]é2888:3888").unwrap().addresses[0].quorum_port, 2888);
+        assert!(server("[::1]é").unwrap_err().contains("doesn't have a port"));
     }
 
     #[test]
