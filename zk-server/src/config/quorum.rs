@@ -116,6 +116,10 @@ impl QuorumServer {
             client_address = Some(HostPort { host, port });
         }
         let server_parts: Vec<&str> = java_split(server_client[0], '|');
+        // ZooKeeper would accept `server.N=|` as a member without addresses; reject it.
+        if server_parts.is_empty() {
+            return Err(format!("{spec} {WRONG_FORMAT}"));
+        }
         if !multi_address_enabled && server_parts.len() > 1 {
             return Err(format!(
                 "Multiple address feature is disabled, but multiple addresses were specified for sid {id}"
@@ -358,6 +362,8 @@ mod tests {
         assert!(server("host:2888").unwrap_err().contains("does not have the form"));
         assert!(server("host:1:2:participant:x").unwrap_err().contains("does not have the form"));
         assert!(server("host:1:2;a;b").unwrap_err().contains("does not have the form"));
+        assert!(server("|").unwrap_err().contains("does not have the form"));
+        assert!(server(";").unwrap_err().contains("does not have the form"));
         assert_eq!(server("host:x:2").unwrap_err(), "Address unresolved: host:x");
         assert_eq!(server("host:1:70000").unwrap_err(), "Address unresolved: host:70000");
         assert!(server("host:5:5").unwrap_err().starts_with("Client and election port must be different"));
