@@ -96,8 +96,9 @@ impl ServerConfig {
                 "secureClientPort" => secure_port = Some(port(&trimmed(p))?),
                 "secureClientPortAddress" => secure_port_address = Some(p),
                 "observerMasterPort" => {
+                    // Zero or negative means "not set", as in ZooKeeper.
                     let value = int(&trimmed(p))?;
-                    c.observer_master_port = u16::try_from(value).ok().filter(|port| *port > 0);
+                    c.observer_master_port = if value <= 0 { None } else { Some(port(&trimmed(p))?) };
                 }
                 "clientPortListenBacklog" => c.client_port_listen_backlog = int(&trimmed(p))?,
                 "tickTime" => tick_time = int(&trimmed(p))?,

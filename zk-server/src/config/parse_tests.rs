@@ -301,6 +301,8 @@ fn every_validation_error() {
         err(&format!("{BASE}secureClientPortAddress=1.2.3.4\n")),
         ConfigError::SecureClientPortAddressWithoutPort { line: 3 }
     );
+    assert!(matches!(err(&format!("{BASE}observerMasterPort=65536\n")), ConfigError::OutOfRange { line: 3, .. }));
+    assert_eq!(ServerConfig::parse(&format!("{BASE}observerMasterPort=-1\n")).unwrap().observer_master_port, None);
     assert_eq!(err("tickTime=0\ndataDir=/d\n"), ConfigError::TickTimeNotSet);
     assert_eq!(err("tickTime=-5\ndataDir=/d\n"), ConfigError::TickTimeNotSet);
     assert_eq!(

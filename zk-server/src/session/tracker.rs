@@ -45,6 +45,21 @@ impl SessionTracker {
         }
     }
 
+    /// A tracker holding `sessions` (`(id, timeout)` pairs, as a snapshot stores them), each due one
+    /// timeout after `now_ms` (`SessionTrackerImpl`'s constructor).
+    pub fn restore(
+        tick_time: i32,
+        first_session_id: i64,
+        sessions: impl IntoIterator<Item = (i64, i32)>,
+        now_ms: i64,
+    ) -> SessionTracker {
+        let mut tracker = SessionTracker::new(tick_time, first_session_id, now_ms);
+        for (id, timeout) in sessions {
+            tracker.track_session(id, timeout, now_ms);
+        }
+        tracker
+    }
+
     /// Creates a session with a fresh id (`createSession`) and tracks it as if touched at `now_ms`.
     pub fn create_session(&mut self, timeout: i32, now_ms: i64) -> i64 {
         let id = self.next_session_id;
@@ -302,6 +317,9 @@ mod tests {
         let a = t.create_session(4000, 0);
         let b = t.create_session(4000, 1000);
         assert_eq!(t.sessions_with_timeouts(), vec![(a, 4000), (b, 4000), (0x205, 6000)]);
+        let restored = SessionTracker::restore(TICK, 0x300, t.sessions_with_timeouts(), 10_000);
+        assert_eq!(restored.sessions_with_timeouts(), t.sessions_with_timeouts());
+        assert_eq!(restored.expiry_map(), BTreeMap::from([(16000, vec![a, b]), (18000, vec![0x205])]));
         let dump = t.dump(|ms| format!("{ms}ms"));
         assert_eq!(
             dump,
