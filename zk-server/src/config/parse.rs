@@ -36,7 +36,8 @@ impl ServerConfig {
     }
 
     /// Reads `path` as ZooKeeper does: the file, then `dataDir/myid` if it is a file, then
-    /// `dynamicConfigFile` if set.
+    /// `dynamicConfigFile` if set. Files are read as UTF-8 (invalid bytes replaced); Java reads
+    /// properties as ISO-8859-1, which differs only for non-ASCII text.
     pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
         let text = read(path)?;
         let props = Properties::parse(&text)?;

@@ -72,11 +72,12 @@ impl SessionTracker {
     /// if already tracked, refreshes its expiry. Returns whether it was new.
     pub fn track_session(&mut self, id: i64, timeout: i32, now_ms: i64) -> bool {
         let added = !self.sessions.contains_key(&id);
-        let session = *self.sessions.entry(id).or_insert(SessionInfo { id, timeout, closing: false, owner: None });
+        self.sessions.entry(id).or_insert(SessionInfo { id, timeout, closing: false, owner: None });
         if added {
             debug!(session = format_args!("0x{id:x}"), timeout, "adding session");
         }
-        self.queue.update(id, session.timeout, now_ms);
+        // As ZooKeeper: an existing session keeps its stored timeout but is bucketed by this one.
+        self.queue.update(id, timeout, now_ms);
         added
     }
 
@@ -170,12 +171,10 @@ impl SessionTracker {
     /// their ids in ascending order. The sessions stay tracked until [`remove`](Self::remove)d.
     pub fn expire(&mut self, now_ms: i64) -> Vec<i64> {
         let mut expired = Vec::new();
-        while self.queue.wait_time(now_ms) == 0 {
-            for id in self.queue.poll(now_ms) {
-                if let Some(session) = self.sessions.get_mut(&id) {
-                    session.closing = true;
-                    expired.push(id);
-                }
+        for id in self.queue.poll_all(now_ms) {
+            if let Some(session) = self.sessions.get_mut(&id) {
+                session.closing = true;
+                expired.push(id);
             }
         }
         expired.sort_unstable();
