@@ -79,4 +79,31 @@ mod tests {
         let no_digest = AuthConfig { digest_enabled: false, ..AuthConfig::default() };
         assert_eq!(no_digest.check_acl(&acl, &[Id::new("digest", USER)], READ), Err(ErrorCode::NoAuth));
     }
+
+    /// Oracle: `ZooKeeperServer.checkACL` of Debian's ZooKeeper 3.8.0 jar on a `new ZooKeeperServer()`,
+    /// called from a Java 17 harness in /tmp (OK or NoAuthException per case).
+    #[test]
+    fn agrees_with_zookeeper_3_8_check_acl() {
+        let config = AuthConfig::default();
+        let mixed = vec![Acl::new(ALL, Id::new("digest", USER)), Acl::new(READ, ip("10.0.0.0/8"))];
+        type Case<'a> = (&'a str, Vec<Acl>, Vec<Id>, i32, bool);
+        let cases: Vec<Case<'_>> = vec![
+            ("read_unsafe ip READ", Acl::read_unsafe(), vec![ip("1.2.3.4")], READ, true),
+            ("read_unsafe ip WRITE", Acl::read_unsafe(), vec![ip("1.2.3.4")], WRITE, false),
+            ("read_unsafe none READ|ADMIN", Acl::read_unsafe(), vec![], READ | ADMIN, true),
+            ("world:someone", vec![Acl::new(READ, Id::new("world", "someone"))], vec![], READ, false),
+            ("mixed digest WRITE", mixed.clone(), vec![ip("192.168.0.1"), Id::new("digest", USER)], WRITE, true),
+            ("mixed ip10 READ", mixed.clone(), vec![ip("10.9.8.7")], READ, true),
+            ("mixed ip10 CREATE", mixed.clone(), vec![ip("10.9.8.7")], CREATE, false),
+            ("mixed ip11 READ", mixed.clone(), vec![ip("11.0.0.1")], READ, false),
+            ("mixed digest-as-ip READ", mixed, vec![Id::new("digest", "10.0.0.1")], READ, false),
+            ("super ADMIN", vec![Acl::new(READ, Id::new("digest", USER))], vec![Id::new("super", "")], ADMIN, true),
+            ("empty acl", vec![], vec![], ADMIN, true),
+            ("perm0 world", vec![Acl::new(0, Id::anyone())], vec![], READ, false),
+            ("unknown scheme", vec![Acl::new(ALL, Id::new("foo", "bar"))], vec![Id::new("foo", "bar")], READ, false),
+        ];
+        for (name, acl, ids, perm, allowed) in cases {
+            assert_eq!(config.check_acl(&acl, &ids, perm).is_ok(), allowed, "{name}");
+        }
+    }
 }

@@ -129,4 +129,46 @@ mod tests {
         bad(Acl::new(READ, Id::new("x509", "garbage")));
         assert_eq!(config.fix_acl(&[], &caller()), Err(ErrorCode::InvalidAcl));
     }
+
+    /// Oracle: `PrepRequestProcessor.fixupACL` of Debian's ZooKeeper 3.8.0 jar, called from a Java 17
+    /// harness in /tmp (that registry has only `ip` and `digest`, and 3.8 knows no IPv6 ACLs, so those
+    /// cases are left out; `None` stands for InvalidACLException).
+    #[test]
+    fn agrees_with_zookeeper_3_8_fixup_acl() {
+        let config = AuthConfig { sasl_enabled: false, x509_enabled: false, ..AuthConfig::default() };
+        let digest = |perms| Acl::new(perms, Id::new("digest", USER));
+        let expanded = config.fix_acl(&Acl::creator_all(), &caller()).ok();
+        assert_eq!(expanded, Some(vec![digest(ALL)]), "sasl unregistered: only the digest id");
+        assert_eq!(config.fix_acl(&Acl::creator_all(), &caller()[..1]).ok(), None);
+        let twice = config.fix_acl(&[digest(ALL), Acl::new(ALL, Id::new("auth", "x"))], &caller()[2..3]).ok();
+        assert_eq!(twice, Some(vec![digest(ALL), digest(ALL)]));
+        let world = Acl::new(READ, Id::anyone());
+        let uh = Acl::new(ALL, Id::new("digest", "u:h"));
+        let deduped = config.fix_acl(&[world.clone(), world.clone(), uh.clone(), world.clone()], &caller()).ok();
+        assert_eq!(deduped, Some(vec![world, uh]));
+        assert_eq!(config.fix_acl(&[], &caller()).ok(), None);
+        let cases: &[(&str, &str, bool)] = &[
+            ("digest", "user:hash:", true),
+            ("digest", ":hash", true),
+            ("digest", "user:", false),
+            ("digest", "a:b:c", false),
+            ("digest", "plain", false),
+            ("ip", "10.0.0.0/8", true),
+            ("ip", "10.0.0.0/33", false),
+            ("ip", "localhost", false),
+            ("ip", "+1.2.3.4", true),
+            ("ip", "1.2.3.4/+8", true),
+            ("ip", "::ffff:1.2.3.4", false),
+            ("world", "everyone", false),
+            ("super", "", false),
+            ("sasl", "x", false),
+            ("x509", "CN=a", false),
+            ("", "", false),
+        ];
+        for (scheme, id, valid) in cases {
+            let acl = Acl::new(READ, Id::new(*scheme, *id));
+            let fixed = config.fix_acl(std::slice::from_ref(&acl), &caller()).ok();
+            assert_eq!(fixed, valid.then(|| vec![acl.clone()]), "{scheme}:{id}");
+        }
+    }
 }

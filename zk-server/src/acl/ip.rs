@@ -214,4 +214,73 @@ mod tests {
         // Java parses each group with a sign allowed: "-1" is 0xffff.
         assert!(matches("ffff:0:0:0:0:0:0:0", "-1::"));
     }
+
+    /// Oracle: IPAuthenticationProvider's parsing and matching methods copied verbatim from ZooKeeper
+    /// release-3.9.5 into a Java 17 harness compiled in /tmp, which printed `matches(id, expr)` and
+    /// `isValid(id)` for these inputs.
+    #[test]
+    fn agrees_with_zookeeper_3_9_5() {
+        const MATCHES: &[(&str, &str, bool)] = &[
+            ("10.1.2.3", "10.1.2.3", true),
+            ("10.1.2.4", "10.1.2.3", false),
+            ("10.200.3.4", "10.0.0.0/8", true),
+            ("11.0.0.1", "10.0.0.0/8", false),
+            ("192.168.1.77", "192.168.1.64/26", true),
+            ("192.168.1.128", "192.168.1.64/26", false),
+            ("1.2.3.4", "9.9.9.9/0", true),
+            ("1.2.3.4", "1.2.3.4/32", true),
+            ("1.2.3.4", "1.2.3.4/33", false),
+            ("1.2.3.4", "1.2.3.4/", false),
+            ("1.2.3.4", "1.2.3.4/-1", false),
+            ("01.2.3.4", "+1.2.3.4", true),
+            ("0:0:0:0:0:0:0:1", "::1", true),
+            ("::1", "0:0:0:0:0:0:0:1/128", true),
+            ("2001:db8:0:0:0:0:0:42", "2001:db8::/32", true),
+            ("2001:db9:0:0:0:0:0:42", "2001:db8::/32", false),
+            ("fe80:0:0:0:1:2:3:4", "fe80::/10", true),
+            ("10.0.0.1", "::/0", false),
+            ("::1", "0.0.0.0/0", false),
+            ("::1", "::1/129", false),
+            ("ffff:0:0:0:0:0:0:0", "-1::", true),
+            ("1.2.3.4", "1:2:3:4:5:6:7::8", false),
+            ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8", true),
+            ("0:0:0:0:0:ffff:102:304", "::ffff:1.2.3.4", false),
+            ("1.2.3.4", ":::", false),
+            ("1.2.3.4", "1::2::3", false),
+            ("1.2.3.4", "12345::", false),
+            ("0:0:0:0:0:0:0:0", "::", true),
+            ("1:0:0:0:0:0:0:0", "1::", true),
+            ("fe80:0:0:0:0:0:0:1%eth0", "fe80::1", false),
+            ("1.2.3.4", "1.2.3.4/8/8", false),
+        ];
+        const VALID: &[(&str, bool)] = &[
+            ("10.0.0.0/8", true),
+            ("10.0.0.1", true),
+            ("::/0", true),
+            ("2001:db8::/32", true),
+            ("10.0.0.0/33", false),
+            ("10.0.0.0/x", false),
+            ("1:2:3:4:5:6:7:8", true),
+            ("", false),
+            ("abc", false),
+            ("1.2.3", false),
+            ("256.1.1.1", false),
+            (":::", false),
+            ("1::2::3", false),
+            ("12345::", false),
+            ("::g", false),
+            ("1:2:3:4:5:6:7:8:9", false),
+            ("1:2:3:4:5:6:7::8", false),
+            ("::ffff:1.2.3.4", false),
+            ("fe80::1%eth0", false),
+            ("+1.2.3.4/+8", true),
+            ("-0.0.0.0", true),
+        ];
+        for (id, expr, expected) in MATCHES {
+            assert_eq!(matches(id, expr), *expected, "matches({id}, {expr})");
+        }
+        for (id, expected) in VALID {
+            assert_eq!(is_valid(id), *expected, "is_valid({id})");
+        }
+    }
 }

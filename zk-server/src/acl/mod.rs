@@ -10,6 +10,8 @@ mod cache;
 mod check;
 pub mod digest;
 mod fixup;
+#[cfg(test)]
+mod fuzz_tests;
 mod get_acl;
 pub mod ip;
 mod principal;

@@ -4,6 +4,8 @@
 mod default;
 mod error;
 mod four_letter;
+#[cfg(test)]
+mod fuzz_tests;
 mod parse;
 #[cfg(test)]
 mod parse_tests;

@@ -6,7 +6,7 @@ use super::server_config::{NULL_METRICS_PROVIDER, PROMETHEUS_METRICS_PROVIDER};
 use super::value::{boolean, int, java_decode_int, long, port};
 use super::{
     ConfigError, ConfigWarning, FourLetterWords, HostPort, LearnerType, PrometheusConfig, Properties, Property,
-    QuorumConfig, ServerConfig, DEFAULT_METRICS_PROVIDER,
+    QuorumConfig, ServerConfig, DEFAULT_METRICS_PROVIDER, DEFAULT_TICK_TIME,
 };
 use crate::session::validate_server_id;
 
@@ -36,7 +36,8 @@ impl ServerConfig {
     }
 
     /// Reads `path` as ZooKeeper does: the file, then `dataDir/myid` if it is a file, then
-    /// `dynamicConfigFile` if set.
+    /// `dynamicConfigFile` if set. Files are read as UTF-8 (invalid bytes replaced); Java reads
+    /// properties as ISO-8859-1, which differs only for non-ASCII text.
     pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
         let text = read(path)?;
         let props = Properties::parse(&text)?;
@@ -79,7 +80,7 @@ impl ServerConfig {
     ) -> Result<ServerConfig, ConfigError> {
         let mut c = ServerConfig::with_data_dir("");
         let mut data_dir = None;
-        let mut tick_time = DEFAULT_TICK_TIME_UNSET;
+        let mut tick_time = DEFAULT_TICK_TIME;
         let (mut min_timeout, mut max_timeout) = (-1, -1);
         let (mut client_port, mut client_port_address) = (None, None::<&Property>);
         let (mut secure_port, mut secure_port_address) = (None, None::<&Property>);
@@ -96,8 +97,9 @@ impl ServerConfig {
                 "secureClientPort" => secure_port = Some(port(&trimmed(p))?),
                 "secureClientPortAddress" => secure_port_address = Some(p),
                 "observerMasterPort" => {
+                    // Zero or negative means "not set", as in ZooKeeper.
                     let value = int(&trimmed(p))?;
-                    c.observer_master_port = u16::try_from(value).ok().filter(|port| *port > 0);
+                    c.observer_master_port = if value <= 0 { None } else { Some(port(&trimmed(p))?) };
                 }
                 "clientPortListenBacklog" => c.client_port_listen_backlog = int(&trimmed(p))?,
                 "tickTime" => tick_time = int(&trimmed(p))?,
@@ -421,9 +423,6 @@ impl ServerConfig {
         self.warnings.push(ConfigWarning { key: key.to_owned(), line, message });
     }
 }
-
-/// `tickTime` when absent: ZooKeeper's default.
-const DEFAULT_TICK_TIME_UNSET: i32 = super::DEFAULT_TICK_TIME;
 
 /// `server.*`, `group*` and `weight*`: not allowed in the static file once `dynamicConfigFile` is set.
 fn is_static_membership_key(key: &str) -> bool {

@@ -7,6 +7,8 @@ use super::*;
 
 /// What `/work/shared/interop/start-apache-ensemble.sh 3 /tmp/ens 20000` writes to `/tmp/ens/n1/zoo.cfg`
 /// (its heredoc, with the server list ending in a newline, hence the blank last line); `myid` holds "1\n".
+/// `QuorumPeerConfig.parse` of ZooKeeper 3.8.0 on this file gave the values asserted below (tick 500,
+/// timeouts 1000/10000, client 0.0.0.0:20001, sid 1, distributed, and the same config string).
 const ENSEMBLE_N1: &str = "tickTime=500
 initLimit=10
 syncLimit=5
@@ -103,6 +105,24 @@ fn apache_ensemble_config() {
     assert_eq!(ServerConfig::parse(ENSEMBLE_N1), Err(ConfigError::MyIdMissing));
 }
 
+/// Oracle: `QuorumPeerConfig.parse` of Debian's ZooKeeper 3.8.0 jar on this file (with `myid` = 1)
+/// reported peer type OBSERVER, client address `[0:0:0:0:0:0:0:1]:2181`, distributed, and this
+/// `/zookeeper/config` string.
+#[test]
+fn observer_with_ipv6_client_address() {
+    let text = "tickTime=2000\ndataDir=/d\nserver.1=h:1:2:Observer;[::1]:2181\nserver.2=h:3:4\nserver.3=h:5:6\n\
+                initLimit=1\nsyncLimit=1\n";
+    let c = ServerConfig::from_parts(text, Some("1\n"), None).unwrap();
+    assert_eq!(c.peer_type, LearnerType::Observer);
+    assert!(c.is_distributed());
+    assert_eq!(c.client_address.as_ref().map(ToString::to_string).as_deref(), Some("[0:0:0:0:0:0:0:1]:2181"));
+    assert_eq!(
+        c.quorum.config_string(),
+        "server.1=h:1:2:observer;[0:0:0:0:0:0:0:1]:2181\nserver.2=h:3:4:participant\nserver.3=h:5:6:participant\n\
+         version=0"
+    );
+}
+
 #[test]
 fn load_reads_myid_from_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,6 +137,8 @@ fn load_reads_myid_from_the_data_dir() {
     assert!(matches!(ServerConfig::load(&dir.path().join("missing.cfg")), Err(ConfigError::Io { .. })));
 }
 
+/// Oracle: QuorumPeerConfig (3.8.0) on this file: tick 2000, timeouts 4000/40000, client
+/// 0.0.0.0:2181, init 10, sync 5, not distributed, dataLogDir = dataDir.
 #[test]
 fn debian_sample_config() {
     let c = ServerConfig::parse(DEBIAN_SAMPLE).unwrap();
@@ -142,8 +164,10 @@ fn debian_sample_config() {
 
 #[test]
 fn defaults_without_tick_time_and_all_documented_keys() {
+    // Oracle: QuorumPeerConfig (3.8.0) gives tick 3000, timeouts 6000/60000, no client address.
     let c = ServerConfig::parse("dataDir=/d").unwrap();
     assert_eq!(c.tick_time, 3000);
+    assert_eq!((c.min_session_timeout, c.max_session_timeout), (6000, 60000));
     assert_eq!(c.client_address, None);
     let text = format!(
         "{BASE}dataLogDir=/l\nclientPort=2181\nclientPortAddress=127.0.0.1\nsecureClientPort=2281\n\
@@ -277,6 +301,8 @@ fn every_validation_error() {
         err(&format!("{BASE}secureClientPortAddress=1.2.3.4\n")),
         ConfigError::SecureClientPortAddressWithoutPort { line: 3 }
     );
+    assert!(matches!(err(&format!("{BASE}observerMasterPort=65536\n")), ConfigError::OutOfRange { line: 3, .. }));
+    assert_eq!(ServerConfig::parse(&format!("{BASE}observerMasterPort=-1\n")).unwrap().observer_master_port, None);
     assert_eq!(err("tickTime=0\ndataDir=/d\n"), ConfigError::TickTimeNotSet);
     assert_eq!(err("tickTime=-5\ndataDir=/d\n"), ConfigError::TickTimeNotSet);
     assert_eq!(

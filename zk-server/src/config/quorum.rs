@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{value, ConfigError, Properties, Property};
+use crate::acl::ip;
 
 /// Whether a member votes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -57,13 +58,10 @@ impl HostPort {
 }
 
 impl fmt::Display for HostPort {
-    /// `host:port`, with an IPv6 host in brackets.
+    /// `host:port` as ZooKeeper prints it: an IPv6 literal in brackets and in Java's uncompressed form
+    /// (`[0:0:0:0:0:0:0:1]:2181`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
+        write!(f, "{}:{}", delimited_host(&self.host), self.port)
     }
 }
 
@@ -118,6 +116,10 @@ impl QuorumServer {
             client_address = Some(HostPort { host, port });
         }
         let server_parts: Vec<&str> = java_split(server_client[0], '|');
+        // ZooKeeper would accept `server.N=|` as a member without addresses; reject it.
+        if server_parts.is_empty() {
+            return Err(format!("{spec} {WRONG_FORMAT}"));
+        }
         if !multi_address_enabled && server_parts.len() > 1 {
             return Err(format!(
                 "Multiple address feature is disabled, but multiple addresses were specified for sid {id}"
@@ -179,11 +181,12 @@ impl QuorumServer {
     }
 }
 
+/// `QuorumServer.delimitedHostString`: IPv6 literals (normalized as Java prints them) in brackets.
 fn delimited_host(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_owned()
+    match host.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) => format!("[{}]", ip::java_host_address(v6.into())),
+        Err(_) if host.contains(':') => format!("[{host}]"),
+        Err(_) => host.to_owned(),
     }
 }
 
@@ -205,14 +208,16 @@ fn java_split(s: &str, sep: char) -> Vec<&str> {
 fn host_and_port(s: &str) -> Result<Vec<String>, String> {
     if let Some(bracketed) = s.strip_prefix('[') {
         let close = bracketed.find(']').ok_or_else(|| format!("{s} starts with '[' but has no matching ']:'"))?;
-        let rest = &bracketed[close + 1..];
-        if rest.len() == 1 {
-            return Err(format!("{s} doesn't have a port after colon"));
-        }
-        if rest.len() > 1 {
-            let mut parts = vec![bracketed[..close].to_owned()];
-            parts.extend(java_split(&rest[1..], ':').into_iter().map(str::to_owned));
-            return Ok(parts);
+        // Java skips the character after ']' (meant to be ':') whatever it is.
+        let mut rest = bracketed[close + 1..].chars();
+        match (rest.next(), rest.as_str()) {
+            (Some(_), "") => return Err(format!("{s} doesn't have a port after colon")),
+            (Some(_), ports) => {
+                let mut parts = vec![bracketed[..close].to_owned()];
+                parts.extend(java_split(ports, ':').into_iter().map(str::to_owned));
+                return Ok(parts);
+            }
+            (None, _) => {}
         }
         return Ok(vec![s.replace(['[', ']'], "")]);
     }
@@ -347,7 +352,7 @@ mod tests {
         let v6 = server("[::1]:2888:3888:participant;[::1]:2181").unwrap();
         assert_eq!(v6.addresses[0].host, "::1");
         assert_eq!(v6.client_address, Some(HostPort::new("::1", 2181)));
-        assert_eq!(v6.config_string(), "[::1]:2888:3888:participant;[::1]:2181");
+        assert_eq!(v6.config_string(), "[0:0:0:0:0:0:0:1]:2888:3888:participant;[0:0:0:0:0:0:0:1]:2181");
         let multi = QuorumServer::parse(2, "b:1:2|a:3:4", true).unwrap();
         assert_eq!(multi.config_string(), "a:3:4|b:1:2:participant");
     }
@@ -357,6 +362,8 @@ mod tests {
         assert!(server("host:2888").unwrap_err().contains("does not have the form"));
         assert!(server("host:1:2:participant:x").unwrap_err().contains("does not have the form"));
         assert!(server("host:1:2;a;b").unwrap_err().contains("does not have the form"));
+        assert!(server("|").unwrap_err().contains("does not have the form"));
+        assert!(server(";").unwrap_err().contains("does not have the form"));
         assert_eq!(server("host:x:2").unwrap_err(), "Address unresolved: host:x");
         assert_eq!(server("host:1:70000").unwrap_err(), "Address unresolved: host:70000");
         assert!(server("host:5:5").unwrap_err().starts_with("Client and election port must be different"));
@@ -365,6 +372,9 @@ mod tests {
         assert!(server("[::1:2888:3888").unwrap_err().contains("no matching"));
         assert!(server("[::1]:").unwrap_err().contains("doesn't have a port"));
         assert!(server("h:1:2;c:x").unwrap_err().starts_with("Address unresolved"));
+        // Java skips whatever character follows ']'; a multi-byte one must not panic.
+        assert_eq!(server("[::1]é2888:3888").unwrap().addresses[0].quorum_port, 2888);
+        assert!(server("[::1]é").unwrap_err().contains("doesn't have a port"));
     }
 
     #[test]

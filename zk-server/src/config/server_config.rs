@@ -233,7 +233,7 @@ impl ServerConfig {
             jute_max_buffer: 0xfffff,
             extended_types_enabled: false,
             read_only_mode_enabled: false,
-            auth: AuthConfig { sasl_enabled: true, x509_enabled: true, ..AuthConfig::default() },
+            auth: AuthConfig::default(),
             other: BTreeMap::new(),
             warnings: Vec::new(),
         }

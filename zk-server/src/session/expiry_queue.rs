@@ -90,6 +90,19 @@ impl<E: Clone + Eq + Hash + Ord> ExpiryQueue<E> {
         self.buckets.remove(&expiration_time).map(|set| set.into_iter().collect()).unwrap_or_default()
     }
 
+    /// Every bucket due by `now_ms` at once, in time order: what calling [`poll`](Self::poll) until
+    /// [`wait_time`](Self::wait_time) is positive returns, without stepping through each interval (so a
+    /// clock jump costs nothing). Afterwards the next boundary is the first one after `now_ms`.
+    pub fn poll_all(&mut self, now_ms: i64) -> Vec<E> {
+        if now_ms < self.next_expiration_time {
+            return Vec::new();
+        }
+        let later = self.buckets.split_off(&now_ms.saturating_add(1));
+        let due = std::mem::replace(&mut self.buckets, later);
+        self.next_expiration_time = self.round_to_next_interval(now_ms);
+        due.into_values().flatten().collect()
+    }
+
     /// The number of tracked elements.
     pub fn len(&self) -> usize {
         self.elems.len()
@@ -154,5 +167,25 @@ mod tests {
         assert_eq!(q.next_expiration_time(), 5000);
         assert!(q.poll(5000).is_empty());
         assert_eq!(q.wait_time(5000), 1000);
+    }
+
+    #[test]
+    fn poll_all_equals_repeated_poll() {
+        let mut stepped = ExpiryQueue::new(1000, 0);
+        for (elem, timeout) in [(1_i64, 1500), (2, 2500), (3, 2600), (4, 9000)] {
+            stepped.update(elem, timeout, 0);
+        }
+        let mut at_once = stepped.clone();
+        let mut polled = Vec::new();
+        while stepped.wait_time(5500) == 0 {
+            polled.extend(stepped.poll(5500));
+        }
+        assert_eq!(polled, vec![1, 2, 3]);
+        assert_eq!(at_once.poll_all(5500), polled);
+        assert_eq!(at_once.next_expiration_time(), stepped.next_expiration_time());
+        assert_eq!(at_once.next_expiration_time(), 6000);
+        assert!(at_once.poll_all(5999).is_empty());
+        // A huge jump is one step.
+        assert_eq!(at_once.poll_all(i64::MAX / 2), vec![4]);
     }
 }

@@ -4,6 +4,7 @@
 //! clock) into every call that needs it, and asks [`SessionTracker::next_expiry_time`] when to call
 //! [`SessionTracker::expire`] again.
 
+mod connect;
 mod expiry_queue;
 mod java_random;
 mod password;
@@ -11,6 +12,7 @@ mod session_id;
 mod timeout;
 mod tracker;
 
+pub use connect::SessionOpen;
 pub use expiry_queue::ExpiryQueue;
 pub use java_random::JavaRandom;
 pub use password::{check_password, generate_password, PASSWORD_LEN, SUPER_SECRET};

@@ -45,6 +45,21 @@ impl SessionTracker {
         }
     }
 
+    /// A tracker holding `sessions` (`(id, timeout)` pairs, as a snapshot stores them), each due one
+    /// timeout after `now_ms` (`SessionTrackerImpl`'s constructor).
+    pub fn restore(
+        tick_time: i32,
+        first_session_id: i64,
+        sessions: impl IntoIterator<Item = (i64, i32)>,
+        now_ms: i64,
+    ) -> SessionTracker {
+        let mut tracker = SessionTracker::new(tick_time, first_session_id, now_ms);
+        for (id, timeout) in sessions {
+            tracker.track_session(id, timeout, now_ms);
+        }
+        tracker
+    }
+
     /// Creates a session with a fresh id (`createSession`) and tracks it as if touched at `now_ms`.
     pub fn create_session(&mut self, timeout: i32, now_ms: i64) -> i64 {
         let id = self.next_session_id;
@@ -57,11 +72,12 @@ impl SessionTracker {
     /// if already tracked, refreshes its expiry. Returns whether it was new.
     pub fn track_session(&mut self, id: i64, timeout: i32, now_ms: i64) -> bool {
         let added = !self.sessions.contains_key(&id);
-        let session = *self.sessions.entry(id).or_insert(SessionInfo { id, timeout, closing: false, owner: None });
+        self.sessions.entry(id).or_insert(SessionInfo { id, timeout, closing: false, owner: None });
         if added {
             debug!(session = format_args!("0x{id:x}"), timeout, "adding session");
         }
-        self.queue.update(id, session.timeout, now_ms);
+        // As ZooKeeper: an existing session keeps its stored timeout but is bucketed by this one.
+        self.queue.update(id, timeout, now_ms);
         added
     }
 
@@ -155,12 +171,10 @@ impl SessionTracker {
     /// their ids in ascending order. The sessions stay tracked until [`remove`](Self::remove)d.
     pub fn expire(&mut self, now_ms: i64) -> Vec<i64> {
         let mut expired = Vec::new();
-        while self.queue.wait_time(now_ms) == 0 {
-            for id in self.queue.poll(now_ms) {
-                if let Some(session) = self.sessions.get_mut(&id) {
-                    session.closing = true;
-                    expired.push(id);
-                }
+        for id in self.queue.poll_all(now_ms) {
+            if let Some(session) = self.sessions.get_mut(&id) {
+                session.closing = true;
+                expired.push(id);
             }
         }
         expired.sort_unstable();
@@ -302,6 +316,9 @@ mod tests {
         let a = t.create_session(4000, 0);
         let b = t.create_session(4000, 1000);
         assert_eq!(t.sessions_with_timeouts(), vec![(a, 4000), (b, 4000), (0x205, 6000)]);
+        let restored = SessionTracker::restore(TICK, 0x300, t.sessions_with_timeouts(), 10_000);
+        assert_eq!(restored.sessions_with_timeouts(), t.sessions_with_timeouts());
+        assert_eq!(restored.expiry_map(), BTreeMap::from([(16000, vec![a, b]), (18000, vec![0x205])]));
         let dump = t.dump(|ms| format!("{ms}ms"));
         assert_eq!(
             dump,
