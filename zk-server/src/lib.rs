@@ -5,8 +5,14 @@
 
 pub mod acl;
 pub mod config;
+pub mod core;
+pub mod database;
 pub mod net;
 pub mod persist;
+pub mod prep;
+pub mod read;
+pub mod runtime;
 pub mod session;
+pub mod testing;
 pub mod tree;
 pub mod watch;

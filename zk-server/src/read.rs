@@ -10,7 +10,7 @@ use zk_proto::{
 use crate::acl::{mask_digest_ids, AuthConfig};
 use crate::net::ConnId;
 use crate::tree::DataTree;
-use crate::watch::{WatchKind, WatchManager};
+use crate::watch::WatchManager;
 
 /// Everything a read needs besides the request.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ impl ReadContext<'_> {
         self.check(path, perms::READ)?;
         let response = GetDataResponse { data: node.data().cloned(), stat: node.stat() };
         if watch {
-            self.watches.add(path, self.conn, WatchKind::Data);
+            self.watches.add_data_watch(path, self.conn);
         }
         Ok(response)
     }
@@ -50,7 +50,7 @@ impl ReadContext<'_> {
         self.check(path, perms::READ)?;
         let children = node.children().map(str::to_owned).collect();
         if watch {
-            self.watches.add(path, self.conn, WatchKind::Child);
+            self.watches.add_child_watch(path, self.conn);
         }
         Ok((children, node.stat()))
     }
@@ -67,14 +67,14 @@ pub fn read(ctx: &mut ReadContext<'_>, request: &Request) -> Result<Response, Er
                 Some(node) => {
                     let stat = node.stat();
                     if r.watch {
-                        ctx.watches.add(&r.path, ctx.conn, WatchKind::Data);
+                        ctx.watches.add_data_watch(&r.path, ctx.conn);
                     }
                     Response::Exists(ExistsResponse { stat })
                 }
                 None => {
                     // A watch on a missing node waits for its creation.
                     if r.watch {
-                        ctx.watches.add(&r.path, ctx.conn, WatchKind::Exist);
+                        ctx.watches.add_exist_watch(&r.path, ctx.conn);
                     }
                     return Err(ErrorCode::NoNode);
                 }
@@ -133,24 +133,20 @@ pub fn read(ctx: &mut ReadContext<'_>, request: &Request) -> Result<Response, Er
         }
         Request::Sync(r) => Response::Sync(SyncResponse { path: r.path.clone() }),
         Request::AddWatch(r) => {
-            let kind = match AddWatchMode::try_from(r.mode) {
-                Ok(AddWatchMode::Persistent) => WatchKind::Persistent,
-                Ok(AddWatchMode::PersistentRecursive) => WatchKind::PersistentRecursive,
-                Err(_) => return Err(ErrorCode::MarshallingError),
-            };
-            ctx.watches.add(&r.path, ctx.conn, kind);
+            let mode = AddWatchMode::try_from(r.mode).map_err(|_| ErrorCode::MarshallingError)?;
+            ctx.watches.add_persistent_watch(&r.path, ctx.conn, mode);
             Response::AddWatch(ErrorResponse { err: 0 })
         }
         Request::CheckWatches(r) => {
             let kind = WatcherType::try_from(r.watcher_type).map_err(|_| ErrorCode::MarshallingError)?;
-            if !ctx.watches.contains(&r.path, ctx.conn, kind) {
+            if !ctx.watches.check_watches(&r.path, ctx.conn, kind) {
                 return Err(ErrorCode::NoWatcher);
             }
             Response::CheckWatches
         }
         Request::RemoveWatches(r) => {
             let kind = WatcherType::try_from(r.watcher_type).map_err(|_| ErrorCode::MarshallingError)?;
-            if !ctx.watches.remove(&r.path, ctx.conn, kind) {
+            if !ctx.watches.remove_watches(&r.path, ctx.conn, kind) {
                 return Err(ErrorCode::NoWatcher);
             }
             Response::RemoveWatches

@@ -48,7 +48,7 @@ pub fn is_valid(id: &str) -> bool {
     let Some(addr) = parts.next().and_then(addr_to_bytes) else {
         return false;
     };
-    parts.next().map_or(true, |bits| parse_prefix(bits, addr.len()).is_some())
+    parts.next().is_none_or(|bits| parse_prefix(bits, addr.len()).is_some())
 }
 
 fn parse_prefix(bits: &str, addr_len: usize) -> Option<usize> {

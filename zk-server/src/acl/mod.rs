@@ -6,7 +6,6 @@
 //! [`ErrorCode`](zk_proto::ErrorCode) or simply fails to match, never panics.
 
 mod auth_info;
-mod cache;
 mod check;
 pub mod digest;
 mod fixup;
@@ -18,6 +17,6 @@ mod principal;
 mod provider;
 
 pub use auth_info::AuthInfo;
-pub use cache::{AclCache, OPEN_UNSAFE_ACL_ID};
+
 pub use get_acl::mask_digest_ids;
 pub use provider::{AuthConfig, Provider};

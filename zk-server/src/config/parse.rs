@@ -345,7 +345,7 @@ impl ServerConfig {
             self.metrics.prometheus = Some(PrometheusConfig {
                 host: option("httpHost").unwrap_or_else(|| "0.0.0.0".to_owned()),
                 port,
-                export_jvm_info: option("exportJvmInfo").map_or(true, |v| v.eq_ignore_ascii_case("true")),
+                export_jvm_info: option("exportJvmInfo").is_none_or(|v| v.eq_ignore_ascii_case("true")),
             });
         }
         Ok(())
@@ -411,7 +411,7 @@ impl ServerConfig {
         self.auth.skip_acl = text("skipACL").as_deref() == Some("yes");
         self.auth.super_digest = text("DigestAuthenticationProvider.superDigest");
         self.auth.digest_enabled =
-            text("DigestAuthenticationProvider.enabled").map_or(true, |v| v.eq_ignore_ascii_case("true"));
+            text("DigestAuthenticationProvider.enabled").is_none_or(|v| v.eq_ignore_ascii_case("true"));
         self.auth.x509_super_user = text("X509AuthenticationProvider.superUser");
         self.auth.let_any_sasl_user_do_x = text("letAnySaslUserDoX");
         self.warnings.extend(warnings);

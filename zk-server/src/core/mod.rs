@@ -13,6 +13,7 @@
 //! sees replies in request order. Watch notifications go out at commit, before any later reply.
 
 mod conn;
+pub mod four_letter;
 mod handshake;
 mod pipeline;
 mod reply;
@@ -31,6 +32,7 @@ use crate::tree::DataTree;
 use crate::watch::WatchManager;
 
 use conn::Conn;
+pub use four_letter::{HostFacts, VERSION};
 pub use stats::ServerStats;
 
 /// The clocks an event is stamped with.
@@ -163,7 +165,8 @@ impl ServerCore {
     fn propose(&mut self, session_id: i64, cxid: i32, prepared: Prepared, origin: Origin, now: Now) -> i64 {
         self.last_zxid += 1;
         let zxid = self.last_zxid;
-        let header = TxnHeader { client_id: session_id, cxid, zxid, time: now.wall_ms, op_code: prepared.op_code.code() };
+        let header =
+            TxnHeader { client_id: session_id, cxid, zxid, time: now.wall_ms, op_code: prepared.op_code.code() };
         let mut entry = TxnEntry { header, body: prepared.body, digest: None };
         self.spec.apply(&entry);
         if self.config.digest_enabled {

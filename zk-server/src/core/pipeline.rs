@@ -8,6 +8,7 @@ use super::{InFlight, Now, Origin, ServerCore};
 use crate::net::ConnId;
 use crate::prep::{self, PrepContext};
 use crate::read::{self, ReadContext};
+use crate::watch::WatchLists;
 
 impl ServerCore {
     /// A request arrived on `conn`. `body` is an error when it did not decode.
@@ -30,7 +31,11 @@ impl ServerCore {
         let session_id = conn.session_id;
         if !self.sessions.touch(session_id, now.mono_ms) {
             // The session expired or is closing: tell the client and hang up.
-            let header = ReplyHeader { xid: incoming.xid, zxid: self.tree.last_processed_zxid(), err: ErrorCode::SessionExpired.code() };
+            let header = ReplyHeader {
+                xid: incoming.xid,
+                zxid: self.tree.last_processed_zxid(),
+                err: ErrorCode::SessionExpired.code(),
+            };
             conn.send(&header, None);
             conn.close();
             return;
@@ -69,7 +74,11 @@ impl ServerCore {
             Err(unknown) => {
                 // ZooKeeper answers Unimplemented and drops the connection.
                 warn!(op = unknown, "unknown opcode; closing connection");
-                let header = ReplyHeader { xid: incoming.xid, zxid: self.tree.last_processed_zxid(), err: ErrorCode::Unimplemented.code() };
+                let header = ReplyHeader {
+                    xid: incoming.xid,
+                    zxid: self.tree.last_processed_zxid(),
+                    err: ErrorCode::Unimplemented.code(),
+                };
                 conn.send(&header, None);
                 conn.close();
             }
@@ -95,7 +104,7 @@ impl ServerCore {
                 Err(ErrorCode::MarshallingError)
             }
         };
-        let prepared = prepared.unwrap_or_else(|err| prep::error(err));
+        let prepared = prepared.unwrap_or_else(prep::error);
         if prepared.op_code == OpCode::CloseSession {
             self.sessions.set_closing(session_id);
         }
@@ -113,30 +122,25 @@ impl ServerCore {
                 (incoming.xid, Err(ErrorCode::MarshallingError))
             }
             Ok(Request::SetWatches(w)) => {
-                let events = self.watches.set_watches(
-                    w.relative_zxid,
-                    &w.data_watches,
-                    &w.exist_watches,
-                    &w.child_watches,
-                    &[],
-                    &[],
-                    conn_id,
-                    &self.tree,
-                );
+                let lists = WatchLists {
+                    data: &w.data_watches,
+                    exist: &w.exist_watches,
+                    child: &w.child_watches,
+                    ..WatchLists::default()
+                };
+                let events = self.watches.set_watches(w.relative_zxid, lists, conn_id, &self.tree);
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
                 (xid::SET_WATCHES, Ok(Response::SetWatches))
             }
             Ok(Request::SetWatches2(w)) => {
-                let events = self.watches.set_watches(
-                    w.relative_zxid,
-                    &w.data_watches,
-                    &w.exist_watches,
-                    &w.child_watches,
-                    &w.persistent_watches,
-                    &w.persistent_recursive_watches,
-                    conn_id,
-                    &self.tree,
-                );
+                let lists = WatchLists {
+                    data: &w.data_watches,
+                    exist: &w.exist_watches,
+                    child: &w.child_watches,
+                    persistent: &w.persistent_watches,
+                    persistent_recursive: &w.persistent_recursive_watches,
+                };
+                let events = self.watches.set_watches(w.relative_zxid, lists, conn_id, &self.tree);
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
                 (xid::SET_WATCHES, Ok(Response::SetWatches2))
             }

@@ -27,7 +27,9 @@ fn multi_result(op: &OpResult, sub_op: i32) -> WireResult {
         OpResult::Created { path, .. } if sub_op == OpCode::Create.code() => {
             WireResult::Create(CreateResponse { path: path.clone() })
         }
-        OpResult::Created { path, stat } => WireResult::Create2(Create2Response { path: path.clone(), stat: stat.clone() }),
+        OpResult::Created { path, stat } => {
+            WireResult::Create2(Create2Response { path: path.clone(), stat: stat.clone() })
+        }
         OpResult::Deleted { .. } => WireResult::Delete,
         OpResult::DataSet { stat, .. } => WireResult::SetData(SetDataResponse { stat: stat.clone() }),
         OpResult::Checked { .. } => WireResult::Check,
@@ -51,7 +53,9 @@ fn write_response(entry: &TxnEntry, outcome: &ApplyOutcome, tree: &crate::tree::
         }
         (OpResult::DataSet { stat, .. }, _) => Response::SetData(SetDataResponse { stat: stat.clone() }),
         (OpResult::AclSet { stat, .. }, _) => Response::SetAcl(SetAclResponse { stat: stat.clone() }),
-        (OpResult::Checked { path }, _) => Response::Check(SetDataResponse { stat: tree.stat(path).unwrap_or_default() }),
+        (OpResult::Checked { path }, _) => {
+            Response::Check(SetDataResponse { stat: tree.stat(path).unwrap_or_default() })
+        }
         (OpResult::Multi(results), _) => {
             let sub_ops = match &entry.body {
                 zk_proto::TxnBody::Multi(multi) => multi.txns.iter().map(|t| t.op_code).collect(),
@@ -61,7 +65,13 @@ fn write_response(entry: &TxnEntry, outcome: &ApplyOutcome, tree: &crate::tree::
             let results = results
                 .iter()
                 .enumerate()
-                .map(|(i, r)| if failed { WireResult::Error(r.err().code()) } else { multi_result(r, sub_ops.get(i).copied().unwrap_or(0)) })
+                .map(|(i, r)| {
+                    if failed {
+                        WireResult::Error(r.err().code())
+                    } else {
+                        multi_result(r, sub_ops.get(i).copied().unwrap_or(0))
+                    }
+                })
                 .collect();
             Response::Multi(MultiResponse { results })
         }

@@ -134,7 +134,10 @@ async fn next_frame<R: AsyncRead + Unpin>(
 }
 
 /// Writes frames in the order the core queued them, coalescing whatever is queued into one write.
-async fn write_loop<W: AsyncWrite + Unpin>(mut writer: W, mut rx: mpsc::UnboundedReceiver<Outbound>) -> std::io::Result<()> {
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut writer: W,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+) -> std::io::Result<()> {
     let mut out = BytesMut::with_capacity(64 * 1024);
     while let Some(first) = rx.recv().await {
         let mut close = false;

@@ -9,7 +9,7 @@ pub const COMMANDS: &[&[u8; 4]] = &[
 
 /// Whether the first four bytes of a connection are a four-letter word (rather than a frame length).
 pub fn is_command(first: &[u8; 4]) -> bool {
-    COMMANDS.iter().any(|c| *c == first)
+    COMMANDS.contains(&first)
 }
 
 #[cfg(test)]

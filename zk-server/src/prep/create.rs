@@ -28,7 +28,11 @@ pub(super) fn create(
     prepare(tree, ctx, op, create)
 }
 
-pub(super) fn create_ttl(tree: &DataTree, ctx: &PrepContext<'_>, request: &CreateTtlRequest) -> Result<Prepared, ErrorCode> {
+pub(super) fn create_ttl(
+    tree: &DataTree,
+    ctx: &PrepContext<'_>,
+    request: &CreateTtlRequest,
+) -> Result<Prepared, ErrorCode> {
     let create =
         Create { path: &request.path, data: &request.data, acl: &request.acl, flags: request.flags, ttl: request.ttl };
     prepare(tree, ctx, OpCode::CreateTtl, create)
@@ -56,11 +60,8 @@ fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, op: OpCode, create: Create<'_
     let parent = node(tree, parent_path)?;
     check(tree, ctx, parent_path, zk_proto::perms::CREATE)?;
     let parent_cversion = parent.stat_persisted().cversion;
-    let path = if mode.is_sequential() {
-        path::sequential_path(create.path, parent_cversion)
-    } else {
-        create.path.to_owned()
-    };
+    let path =
+        if mode.is_sequential() { path::sequential_path(create.path, parent_cversion) } else { create.path.to_owned() };
     path::validate_path(&path)?;
     if tree.exists(&path) {
         return Err(ErrorCode::NodeExists);

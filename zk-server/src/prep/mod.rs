@@ -9,8 +9,8 @@ mod create;
 mod multi;
 
 use zk_proto::{
-    CheckVersionTxn, CloseSessionTxn, CreateSessionTxn, DeleteTxn, ErrorCode, Id, NodeKind, OpCode, Request,
-    SetAclTxn, SetDataTxn, TxnBody,
+    CheckVersionTxn, CloseSessionTxn, CreateSessionTxn, DeleteTxn, ErrorCode, Id, NodeKind, OpCode, Request, SetAclTxn,
+    SetDataTxn, TxnBody,
 };
 
 use crate::acl::AuthConfig;

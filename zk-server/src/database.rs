@@ -1,0 +1,98 @@
+//! The database on disk, as ZooKeeper's `ZKDatabase` / `FileTxnSnapLog`: loading the newest snapshot
+//! and replaying the txn log after it, and writing snapshots of a tree.
+
+use std::collections::BTreeMap;
+
+use tracing::info;
+use zk_proto::{OpCode, TxnBody};
+
+use crate::persist::{Compression, DataDir, DataNodeRecord, PersistError, SnapshotTrailer, ZxidDigest};
+use crate::tree::{DataTree, DataTreeBuilder, DIGEST_VERSION};
+
+/// State recovered from a data directory.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The tree as of the last logged txn.
+    pub tree: DataTree,
+    /// Live sessions and their timeouts.
+    pub sessions: Vec<(i64, i32)>,
+    /// The zxid of the snapshot loaded (0 without one).
+    pub snapshot_zxid: i64,
+    /// Txns replayed from the log after the snapshot.
+    pub replayed: u64,
+}
+
+/// Loads the newest intact snapshot and replays every logged txn after it.
+pub fn load(dir: &DataDir, trust_empty_snapshot: bool) -> Result<Loaded, PersistError> {
+    let recovered = dir.recover(trust_empty_snapshot, |file, reader| {
+        let sessions = reader.read_sessions()?;
+        let mut builder = DataTreeBuilder::new();
+        for entry in reader.read_acl_cache()? {
+            builder.acl(entry.index, entry.acls);
+        }
+        while let Some((path, node)) = reader.next_node()? {
+            builder
+                .node(&path, node.data, node.acl, node.stat)
+                .map_err(|e| PersistError::corrupt(file.path.display().to_string(), 0, e.to_string()))?;
+        }
+        Ok((builder, sessions))
+    })?;
+    let snapshot_zxid = recovered.snapshot_zxid;
+    let (mut tree, sessions) = match recovered.snapshot {
+        Some(loaded) => {
+            let (builder, sessions) = loaded.value;
+            let tree = builder
+                .finish(snapshot_zxid)
+                .map_err(|e| PersistError::corrupt(loaded.file.path.display().to_string(), 0, e.to_string()))?;
+            (tree, sessions)
+        }
+        None => (DataTree::new(), Vec::new()),
+    };
+    let mut sessions: BTreeMap<i64, i32> = sessions.into_iter().collect();
+    let mut replayed = 0;
+    for txn in recovered.txns {
+        let txn = txn?;
+        let entry = &txn.entry;
+        tree.apply(entry);
+        match &entry.body {
+            TxnBody::CreateSession(create) => {
+                sessions.insert(entry.header.client_id, create.time_out);
+            }
+            TxnBody::CloseSession(_) if entry.header.op_code == OpCode::CloseSession.code() => {
+                sessions.remove(&entry.header.client_id);
+            }
+            _ => {}
+        }
+        replayed += 1;
+    }
+    info!(
+        snapshot_zxid = format_args!("{snapshot_zxid:#x}"),
+        replayed,
+        last_zxid = format_args!("{:#x}", tree.last_processed_zxid()),
+        nodes = tree.node_count(),
+        sessions = sessions.len(),
+        "database loaded"
+    );
+    Ok(Loaded { tree, sessions: sessions.into_iter().collect(), snapshot_zxid, replayed })
+}
+
+/// Writes `snapshot.<zxid>` of `tree` (a clone taken at a committed zxid) with `sessions`.
+pub fn write_snapshot(dir: &DataDir, tree: &DataTree, sessions: &[(i64, i32)]) -> Result<(), PersistError> {
+    let zxid = tree.last_processed_zxid();
+    let mut file = dir.new_snapshot(zxid, Compression::None)?;
+    let encoder = file.encoder();
+    encoder.write_sessions(sessions.iter().copied())?;
+    let acls: Vec<_> = tree.acl_cache().entries().map(|(index, acl)| (index, acl.to_vec())).collect();
+    encoder.write_acl_cache(acls.iter().map(|(index, acl)| (*index, acl.as_slice())))?;
+    for node in tree.snapshot_nodes() {
+        let record = DataNodeRecord { data: node.data.cloned(), acl: node.acl_index, stat: node.stat.clone() };
+        encoder.write_node(node.path, &record)?;
+    }
+    let trailer = SnapshotTrailer {
+        digest: Some(ZxidDigest { zxid, digest_version: DIGEST_VERSION, digest: tree.digest() }),
+        last_processed_zxid: Some(zxid),
+    };
+    let path = file.finish(&trailer)?;
+    info!(path = %path.display(), zxid = format_args!("{zxid:#x}"), nodes = tree.node_count(), "snapshot written");
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! The tokio shell around the core: the accept loop, the core's event loop, the txn log thread and
+//! snapshots. [`start`] brings a standalone server up; [`RunningServer`] stops it.
+
+mod host;
+mod log_writer;
+
+use std::net::SocketAddr;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use crate::config::ServerConfig;
+use crate::core::{CoreConfig, HostFacts, Now, Output, ServerCore};
+use crate::database;
+use crate::net::{self, Event, ListenerConfig};
+use crate::persist::{DataDir, PersistError, TxnLogOptions, DEFAULT_MAX_FIELD_LEN};
+use log_writer::{LogCommand, LogEvent};
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be read or recovered.
+    #[error("data directory: {0}")]
+    Persist(#[from] PersistError),
+    /// The client port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The configuration cannot run here (e.g. an ensemble configuration).
+    #[error("unsupported configuration: {0}")]
+    Unsupported(String),
+}
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    core_task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, closes every connection, syncs the txn log and waits for the core to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.core_task.await;
+    }
+
+    /// Waits until the server stops on its own (a fatal error) or is shut down.
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.core_task).await;
+    }
+}
+
+/// The clocks: monotonic ms since the server started, and the wall clock.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    fn now(&self) -> Now {
+        let wall_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        Now { mono_ms: self.start.elapsed().as_millis() as i64, wall_ms }
+    }
+
+    fn instant(&self, mono_ms: i64) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.start + Duration::from_millis(mono_ms.max(0) as u64))
+    }
+}
+
+fn core_config(config: &ServerConfig) -> CoreConfig {
+    let other = |key: &str| config.other.get(key).map(|p| p.value.trim().to_owned());
+    CoreConfig {
+        server_id: config.server_id.unwrap_or(0),
+        tick_time: config.tick_time,
+        timeouts: config.session_timeouts(),
+        auth: config.auth.clone(),
+        extended_types: config.extended_types_enabled,
+        reconfig_enabled: config.reconfig_enabled,
+        digest_enabled: other("digest.enabled").is_none_or(|v| v != "false"),
+        container_check_interval_ms: other("znode.container.checkIntervalMs")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60_000),
+        container_max_per_minute: other("znode.container.maxPerMinute").and_then(|v| v.parse().ok()).unwrap_or(10_000),
+    }
+}
+
+/// Loads the data directory and starts serving on the configured client address.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    if config.is_distributed() {
+        return Err(StartError::Unsupported("ensemble (server.N) configurations are not supported yet".into()));
+    }
+    let clock = Clock { start: Instant::now() };
+    let dir = DataDir::open(&config.data_dir, Some(&config.data_log_dir))?;
+    let trust_empty = config.other.get("snapshot.trust.empty").is_some_and(|p| p.value.trim() == "true");
+    let (loaded, log) = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        let options = TxnLogOptions {
+            prealloc_size: config.pre_alloc_size_bytes().max(0) as u64,
+            force_sync: config.force_sync,
+            size_limit: None,
+            max_record_len: DEFAULT_MAX_FIELD_LEN,
+        };
+        move || -> Result<_, PersistError> {
+            let loaded = database::load(&dir, trust_empty)?;
+            let log = dir.open_txn_log(options)?;
+            Ok((loaded, log))
+        }
+    })
+    .await
+    .map_err(|e| StartError::Unsupported(format!("recovery task failed: {e}")))??;
+
+    let addr =
+        config.client_address.as_ref().map_or_else(|| "0.0.0.0:2181".to_owned(), |a| format!("{}:{}", a.host, a.port));
+    let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    info!(%local_addr, last_zxid = format_args!("{:#x}", loaded.tree.last_processed_zxid()), "serving");
+
+    let core = ServerCore::new(core_config(&config), loaded.tree, &loaded.sessions, clock.now());
+    let (log_tx, log_rx) = std_mpsc::channel();
+    let (log_events_tx, log_events) = mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("zk-txn-log".into())
+        .spawn(move || log_writer::run(log, log_rx, log_events_tx))
+        .map_err(|e| StartError::Unsupported(format!("cannot start the log thread: {e}")))?;
+
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let listener_config = ListenerConfig {
+        max_client_cnxns: config.max_client_cnxns.max(0) as usize,
+        max_frame: config.jute_max_buffer.max(0) as usize,
+    };
+    tokio::spawn(net::accept_loop(listener, listener_config, events_tx, shutdown_rx.clone()));
+    let host = host::facts(&config, local_addr);
+    let driver = Driver {
+        core,
+        clock,
+        config,
+        dir,
+        log_tx,
+        host,
+        local_addr,
+        snapshot: None,
+        since_snapshot: 0,
+        snap_threshold: 0,
+    };
+    let core_task = tokio::spawn(driver.run(events, log_events, shutdown_rx));
+    Ok(RunningServer { local_addr, shutdown, core_task })
+}
+
+/// Owns the core and moves events, outputs and timers.
+struct Driver {
+    core: ServerCore,
+    clock: Clock,
+    config: ServerConfig,
+    dir: DataDir,
+    log_tx: std_mpsc::Sender<LogCommand>,
+    host: HostFacts,
+    local_addr: SocketAddr,
+    snapshot: Option<std::thread::JoinHandle<()>>,
+    since_snapshot: u64,
+    snap_threshold: u64,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut events: mpsc::UnboundedReceiver<Event>,
+        mut log_events: mpsc::UnboundedReceiver<LogEvent>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        self.snap_threshold = self.next_snap_threshold();
+        loop {
+            let deadline = self.clock.instant(self.core.next_tick());
+            tokio::select! {
+                Some(event) = events.recv() => self.dispatch(event),
+                Some(log_event) = log_events.recv() => {
+                    if !self.on_log_event(log_event) {
+                        break;
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => self.core.tick(self.clock.now()),
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+            // Take whatever else is ready before flushing: this is where batches (and group commit) form.
+            for _ in 0..1024 {
+                match events.try_recv() {
+                    Ok(event) => self.dispatch(event),
+                    Err(_) => break,
+                }
+            }
+            self.flush();
+        }
+        info!("server stopping");
+        drop(self.log_tx);
+        if let Some(snapshot) = self.snapshot.take() {
+            let _ = tokio::task::spawn_blocking(move || snapshot.join()).await;
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        let now = self.clock.now();
+        match event {
+            Event::Connect { conn, peer, request, out } => self.core.connect(conn, peer, request, out, now),
+            Event::Request { conn, xid, op_code, body, size: _ } => self.core.request(conn, xid, op_code, body, now),
+            Event::Closed { conn } => self.core.closed(conn),
+            Event::FourLetter { command, peer: _, reply } => {
+                let word = String::from_utf8_lossy(&command).into_owned();
+                if word == "dirs" || word == "conf" {
+                    self.host = host::facts(&self.config, self.local_addr);
+                }
+                let allowed = self.config.four_letter_words.is_enabled(&word);
+                let _ = reply.send(self.core.four_letter(&word, allowed, &self.host, now));
+            }
+        }
+    }
+
+    /// Returns false when the server must stop.
+    fn on_log_event(&mut self, event: LogEvent) -> bool {
+        match event {
+            LogEvent::Durable(zxid) => {
+                let before = self.core.stats().commits;
+                self.core.durable(zxid, self.clock.now());
+                self.since_snapshot += self.core.stats().commits - before;
+                self.maybe_snapshot();
+                true
+            }
+            LogEvent::Failed(err) => {
+                error!(%err, "txn log failed; shutting down");
+                false
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let mut batch = Vec::new();
+        while let Some(Output::Persist(entry)) = self.core.poll_output() {
+            batch.push(entry);
+        }
+        if !batch.is_empty() && self.log_tx.send(LogCommand::Append(batch)).is_err() {
+            warn!("txn log thread is gone");
+        }
+    }
+
+    /// ZooKeeper snapshots after a random count in `[snapCount/2 + 1, snapCount]` txns, so that the
+    /// servers of an ensemble do not all snapshot at once.
+    fn next_snap_threshold(&self) -> u64 {
+        let snap_count = self.config.snap_count.max(2) as u64;
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) as u64;
+        snap_count / 2 + 1 + nanos % (snap_count / 2).max(1)
+    }
+
+    fn maybe_snapshot(&mut self) {
+        if self.since_snapshot < self.snap_threshold {
+            return;
+        }
+        if self.snapshot.as_ref().is_some_and(|s| !s.is_finished()) {
+            return; // One at a time; the next commit tries again.
+        }
+        self.since_snapshot = 0;
+        self.snap_threshold = self.next_snap_threshold();
+        let _ = self.log_tx.send(LogCommand::Roll);
+        // O(1): the snapshot thread walks a persistent copy while the core keeps applying txns.
+        let tree = self.core.tree().clone();
+        let sessions = self.core.sessions();
+        let dir = self.dir.clone();
+        let retain = self.config.snap_retain_count.max(3) as usize;
+        let purge = self.config.purge_interval > 0;
+        self.snapshot = std::thread::Builder::new()
+            .name("zk-snapshot".into())
+            .spawn(move || {
+                if let Err(err) = database::write_snapshot(&dir, &tree, &sessions) {
+                    error!(%err, "snapshot failed");
+                    return;
+                }
+                if purge {
+                    if let Err(err) = dir.purge(retain) {
+                        warn!(%err, "purge failed");
+                    }
+                }
+            })
+            .ok();
+    }
+}

@@ -1,0 +1,141 @@
+//! In-process servers for tests: a standalone server on an ephemeral loopback port with a temporary
+//! data directory, which a test can stop and restart (keeping its data and its port).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let mut server = zk_server::testing::Server::start().await?;
+//! let connect = server.connect_string(); // "127.0.0.1:<port>"
+//! # let _ = connect;
+//! server.restart().await?; // same port, same data
+//! server.stop().await;
+//! # Ok(()) }
+//! ```
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::config::{FourLetterWords, HostPort, ServerConfig};
+use crate::runtime::{self, RunningServer, StartError};
+
+/// Options for a test [`Server`].
+#[derive(Debug, Clone)]
+pub struct ServerBuilder {
+    tick_time: i32,
+    extended_types: bool,
+    snap_count: i32,
+    port: u16,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder { tick_time: 200, extended_types: true, snap_count: 100_000, port: 0 }
+    }
+}
+
+impl ServerBuilder {
+    /// `tickTime` in ms (default 200, so sessions may time out in 400 ms..4 s).
+    pub fn tick_time(mut self, ms: i32) -> Self {
+        self.tick_time = ms;
+        self
+    }
+
+    /// TTL nodes (default on).
+    pub fn extended_types(mut self, enabled: bool) -> Self {
+        self.extended_types = enabled;
+        self
+    }
+
+    /// Txns between snapshots (default 100000).
+    pub fn snap_count(mut self, count: i32) -> Self {
+        self.snap_count = count;
+        self
+    }
+
+    /// A fixed client port (default: an ephemeral one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Starts the server.
+    pub async fn start(self) -> io::Result<Server> {
+        let data_dir = tempfile::Builder::new().prefix("zk-server-test").tempdir()?;
+        let mut config = ServerConfig::with_data_dir(data_dir.path());
+        config.tick_time = self.tick_time;
+        config.min_session_timeout = 2 * self.tick_time;
+        config.max_session_timeout = 20 * self.tick_time;
+        config.client_address = Some(HostPort::new("127.0.0.1", self.port));
+        config.extended_types_enabled = self.extended_types;
+        config.snap_count = self.snap_count;
+        config.max_client_cnxns = 0;
+        config.pre_alloc_size_kib = 1024;
+        config.four_letter_words = FourLetterWords::new(Some("*"), false);
+        let running = runtime::start(config.clone()).await.map_err(to_io)?;
+        let addr = running.local_addr();
+        // Restarts reuse the port the first start got.
+        config.client_address = Some(HostPort::new("127.0.0.1", addr.port()));
+        Ok(Server { config, running: Some(running), addr, _data_dir: data_dir })
+    }
+}
+
+fn to_io(err: StartError) -> io::Error {
+    io::Error::other(err.to_string())
+}
+
+/// A standalone server running in this process (see the module docs).
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    running: Option<RunningServer>,
+    addr: SocketAddr,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts a server with the default test options.
+    pub async fn start() -> io::Result<Server> {
+        ServerBuilder::default().start().await
+    }
+
+    /// Options for a test server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The client address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `host:port` for a client.
+    pub fn connect_string(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The data directory (removed when the server is dropped).
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// Whether the server is running.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Stops the server (connections drop; data stays).
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+
+    /// Stops (if running) and starts again on the same port with the same data.
+    pub async fn restart(&mut self) -> io::Result<()> {
+        self.stop().await;
+        let running = runtime::start(self.config.clone()).await.map_err(to_io)?;
+        self.addr = running.local_addr();
+        self.running = Some(running);
+        Ok(())
+    }
+}
