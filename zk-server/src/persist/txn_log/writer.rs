@@ -117,6 +117,10 @@ impl TxnLog {
         if entry.is_empty() {
             return Err(PersistError::Usage("empty txn entry"));
         }
+        if entry.len() > self.options.max_record_len {
+            // It could never be read back (nor by ZooKeeper, whose limit is the same by default).
+            return Err(PersistError::Usage("txn entry longer than max_record_len"));
+        }
         if self.last_appended.is_some_and(|last| zxid <= last) {
             // ZooKeeper logs this and appends anyway.
             tracing::warn!(zxid, last = self.last_appended, "appending a zxid not above the last one");
