@@ -51,6 +51,9 @@ fn layout_and_small_files_match_zookeeper() {
     assert_eq!(data.myid().unwrap(), Some(3));
     data.set_myid(4).unwrap();
     assert_eq!(data.myid().unwrap(), Some(4));
+    // ZooKeeper refuses a dataLogDir with snapshots in it (ZOOKEEPER-2967), and so do we.
+    fs::write(logs.path().join("version-2/snapshot.5"), "").unwrap();
+    assert!(DataDir::open(root.path(), Some(logs.path())).is_err());
     fs::write(root.path().join("version-2/acceptedEpoch"), "x").unwrap();
     assert!(matches!(data.accepted_epoch(), Err(PersistError::Corrupt { .. })));
 }

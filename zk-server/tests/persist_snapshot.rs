@@ -71,7 +71,12 @@ fn every_trailer_variant_round_trips() {
         let bytes = snapshot.write(Vec::new()).unwrap();
         assert_eq!(&bytes[..4], b"ZKSN");
         assert_eq!(&bytes[bytes.len() - 5..], &[0, 0, 0, 1, b'/']);
-        assert_eq!(read(&bytes).unwrap(), snapshot, "{trailer:?}");
+        let mut expected = snapshot.clone();
+        if trailer.digest.is_none() && trailer.last_processed_zxid.is_some() {
+            // A last zxid is always preceded by a (here empty) digest, as ZooKeeper writes it.
+            expected.trailer.digest = Some(ZxidDigest { zxid: 0, digest_version: 2, digest: 0 });
+        }
+        assert_eq!(read(&bytes).unwrap(), expected, "{trailer:?}");
     }
 }
 

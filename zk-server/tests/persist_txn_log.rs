@@ -203,6 +203,21 @@ fn a_log_cut_at_every_byte_of_its_last_entry_recovers_exactly_the_complete_entri
         let log = TxnLog::open(dir.path(), small()).unwrap();
         assert_eq!(log.last_logged_zxid(), Some(3), "cut at {cut}");
         assert_eq!(fs::metadata(&file).unwrap().len(), last_start, "recovery cuts the partial record, cut at {cut}");
+        let torn = log.recovery().torn_tail.clone();
+        if cut == last_start {
+            assert_eq!(torn, None);
+        } else {
+            // The cut bytes are kept aside (without trailing zeros), under a name no reader takes for a log.
+            let torn = torn.expect("a torn tail");
+            let mut expected = original[last_start as usize..cut as usize].to_vec();
+            while expected.last() == Some(&0) {
+                expected.pop();
+            }
+            match torn.saved_to {
+                Some(saved) => assert_eq!(fs::read(saved).unwrap(), expected, "cut at {cut}"),
+                None => assert!(expected.is_empty(), "only zeros are not kept, cut at {cut}"),
+            }
+        }
         drop(log);
         assert_eq!(zxids(dir.path(), 0), vec![1, 2, 3]);
     }

@@ -54,6 +54,24 @@ impl DataDir {
         let log_dir = data_log_dir.unwrap_or(data_dir).join(VERSION_DIR);
         fs::create_dir_all(&snap_dir).at(&snap_dir)?;
         fs::create_dir_all(&log_dir).at(&log_dir)?;
+        if snap_dir != log_dir {
+            // FileTxnSnapLog.checkLogDir / checkSnapDir (ZOOKEEPER-2967): a mix-up of the two
+            // directories would otherwise silently recover from the wrong files.
+            if !list_files(&log_dir, SNAPSHOT_PREFIX)?.is_empty() {
+                return Err(PersistError::corrupt(
+                    log_dir.display().to_string(),
+                    0,
+                    "snapshot files in the log directory",
+                ));
+            }
+            if !list_files(&snap_dir, LOG_PREFIX)?.is_empty() {
+                return Err(PersistError::corrupt(
+                    snap_dir.display().to_string(),
+                    0,
+                    "log files in the snapshot directory",
+                ));
+            }
+        }
         Ok(DataDir { data_dir: data_dir.to_path_buf(), snap_dir, log_dir })
     }
 

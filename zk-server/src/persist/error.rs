@@ -40,6 +40,10 @@ pub enum PersistError {
         /// The last zxid found in the logs.
         last_logged_zxid: i64,
     },
+    /// A txn log whose earlier write or sync failed: part of a batch may be on disk, so it accepts
+    /// nothing more until it is reopened (which repairs the end of the log).
+    #[error("the txn log failed earlier and must be reopened")]
+    Failed,
     /// A call that the API's state does not allow (e.g. writing snapshot sections out of order).
     #[error("misuse: {0}")]
     Usage(&'static str),

@@ -75,7 +75,8 @@ pub struct DataFile {
     pub compression: Compression,
 }
 
-fn compression_of(name: &str) -> Compression {
+/// The compression a snapshot file name says it has (`SnapStream.getStreamMode`).
+pub fn compression_of(name: &str) -> Compression {
     // SnapStream.getStreamMode: the last dot-separated part, case-insensitive.
     match name.rsplit('.').next() {
         Some(ext) if ext.eq_ignore_ascii_case("gz") => Compression::Gzip,

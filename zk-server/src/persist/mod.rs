@@ -20,7 +20,8 @@ pub use checked_io::DEFAULT_MAX_FIELD_LEN;
 pub use data_dir::{DataDir, Recovered, ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, MYID_FILE, VERSION_DIR};
 pub use error::{PersistError, Result};
 pub use file_name::{
-    list_files, log_name, logs_after, snapshot_name, zxid_from_name, Compression, DataFile, LOG_PREFIX, SNAPSHOT_PREFIX,
+    compression_of, list_files, log_name, logs_after, snapshot_name, zxid_from_name, Compression, DataFile, LOG_PREFIX,
+    SNAPSHOT_PREFIX,
 };
 pub use purge::{purge, PurgeReport, MIN_SNAP_RETAIN_COUNT};
 pub use snapshot::{

@@ -134,7 +134,7 @@ pub fn open_snapshot_file(file: &DataFile) -> Result<SnapshotFileReader> {
 pub fn read_snapshot_file(path: &Path) -> Result<Snapshot> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let zxid = crate::persist::file_name::zxid_from_name(name, SNAPSHOT_PREFIX).unwrap_or(-1);
-    let compression = if name.ends_with(".gz") { Compression::Gzip } else { Compression::None };
+    let compression = crate::persist::file_name::compression_of(name);
     Snapshot::read(open_snapshot_file(&DataFile { zxid, path: path.to_path_buf(), compression })?)
 }
 

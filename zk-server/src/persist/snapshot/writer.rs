@@ -4,7 +4,7 @@ use std::io::Write;
 
 use zk_proto::{Acl, FileHeader, Jute};
 
-use super::records::{DataNodeRecord, SnapshotTrailer, SNAP_SYNC_SIGNATURE};
+use super::records::{DataNodeRecord, SnapshotTrailer, ZxidDigest, DIGEST_VERSION, SNAP_SYNC_SIGNATURE};
 use crate::persist::checked_io::CheckedWriter;
 use crate::persist::error::{PersistError, Result};
 
@@ -145,10 +145,18 @@ impl<W: Write> SnapshotWriter<W> {
 
     /// Ends a snapshot file: the node terminator `"/"`, the seal (Adler32 of everything so far and
     /// `"/"`), then each trailer section present followed by its own seal. Returns the flushed writer.
+    /// A last processed zxid is always preceded by a digest section (an empty one if `trailer` has
+    /// none), as ZooKeeper 3.9 writes it with its default settings, so that ZooKeeper 3.6–3.9 read it.
     pub fn finish(mut self, trailer: &SnapshotTrailer) -> Result<W> {
         self.end_nodes()?;
         self.seal()?;
-        if let Some(digest) = trailer.digest {
+        // A last-zxid section without a digest section would be misread as a digest by every ZooKeeper
+        // with digests enabled (the default), so write the empty digest ZooKeeper writes when it has none.
+        let digest = match (trailer.digest, trailer.last_processed_zxid) {
+            (None, Some(_)) => Some(ZxidDigest { zxid: 0, digest_version: DIGEST_VERSION, digest: 0 }),
+            (digest, _) => digest,
+        };
+        if let Some(digest) = digest {
             self.emit(|buf| {
                 digest.zxid.encode(buf);
                 digest.digest_version.encode(buf);

@@ -17,7 +17,8 @@ pub const RECORD_OVERHEAD: usize = 8 + 4 + 1;
 /// Appends the record for the serialized txn entry `entry` to `out`.
 ///
 /// # Panics
-/// If `entry` is longer than `i32::MAX` bytes, which no txn can be.
+/// If `entry` is longer than `i32::MAX` bytes ([`super::TxnLog`] refuses entries over its
+/// `max_record_len` before they get here).
 pub fn encode_record(entry: &[u8], out: &mut Vec<u8>) {
     let len = i32::try_from(entry.len()).expect("txn entry longer than i32::MAX");
     out.reserve(entry.len() + RECORD_OVERHEAD);

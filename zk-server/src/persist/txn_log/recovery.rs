@@ -1,6 +1,7 @@
 //! Repairing the end of the logs after a crash, and truncating them to a zxid (Zab's TRUNC).
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::reader::{FileStep, LogFileReader, LOG_HEADER_LEN};
@@ -20,6 +21,9 @@ pub struct TornTail {
     pub reason: EndReason,
     /// How many bytes were cut (the partial record, plus any preallocated space).
     pub discarded: u64,
+    /// Where the cut bytes were kept (up to their last non-zero byte), for inspection:
+    /// `torn-log.<zxid>-at-<hex offset>` beside the log, a name no ZooKeeper takes for a log.
+    pub saved_to: Option<PathBuf>,
 }
 
 /// What [`recover_tail`] found at the end of a log directory.
@@ -61,13 +65,19 @@ pub fn recover_tail(log_dir: &Path, max_record_len: usize) -> Result<LogRecovery
         if !clean {
             let len = fs::metadata(&path).at(&path)?.len();
             if len > good_end {
+                let saved_to = save_discarded(&path, good_end)?;
                 let file = OpenOptions::new().write(true).open(&path).at(&path)?;
                 file.set_len(good_end).at(&path)?;
                 file.sync_all().at(&path)?;
                 tracing::warn!(path = %path.display(), offset = good_end, ?reason, discarded = len - good_end,
                     "cut a torn write off the end of the txn log");
-                recovery.torn_tail =
-                    Some(TornTail { path: path.clone(), offset: good_end, reason, discarded: len - good_end });
+                recovery.torn_tail = Some(TornTail {
+                    path: path.clone(),
+                    offset: good_end,
+                    reason,
+                    discarded: len - good_end,
+                    saved_to,
+                });
             }
         }
         match last_zxid {
@@ -79,6 +89,37 @@ pub fn recover_tail(log_dir: &Path, max_record_len: usize) -> Result<LogRecovery
         }
     }
     Ok(recovery)
+}
+
+/// Copies the bytes of `path` from `offset` on, without trailing zeros, to a side file beside it.
+/// `None` when they are all zero.
+fn save_discarded(path: &Path, offset: u64) -> Result<Option<PathBuf>> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let side = path.with_file_name(format!("torn-{name}-at-{offset:x}"));
+    let mut input = File::open(path).at(path)?;
+    input.seek(SeekFrom::Start(offset)).at(path)?;
+    let mut output = File::create(&side).at(&side)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut written, mut meaningful) = (0u64, 0u64);
+    loop {
+        let n = input.read(&mut buf).at(path)?;
+        if n == 0 {
+            break;
+        }
+        output.write_all(&buf[..n]).at(&side)?;
+        if let Some(last) = buf[..n].iter().rposition(|&b| b != 0) {
+            meaningful = written + last as u64 + 1;
+        }
+        written += n as u64;
+    }
+    if meaningful == 0 {
+        drop(output);
+        fs::remove_file(&side).at(&side)?;
+        return Ok(None);
+    }
+    output.set_len(meaningful).at(&side)?;
+    output.sync_all().at(&side)?;
+    Ok(Some(side))
 }
 
 fn remove_empty(path: &Path, log_dir: &Path, recovery: &mut LogRecovery) -> Result<()> {

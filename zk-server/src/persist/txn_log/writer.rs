@@ -67,6 +67,7 @@ pub struct TxnLog {
     last_appended: Option<i64>,
     last_committed: Option<i64>,
     recovery: LogRecovery,
+    failed: bool,
 }
 
 impl TxnLog {
@@ -85,6 +86,7 @@ impl TxnLog {
             last_appended: recovery.last_zxid,
             last_committed: recovery.last_zxid,
             recovery,
+            failed: false,
         })
     }
 
@@ -111,8 +113,13 @@ impl TxnLog {
     /// Buffers an already serialized txn entry (`TxnHeader ‖ body ‖ [TxnDigest]`, e.g. a PROPOSAL's
     /// data) whose zxid is `zxid`.
     pub fn append_serialized(&mut self, zxid: i64, entry: &[u8]) -> Result<()> {
+        self.check_usable()?;
         if entry.is_empty() {
             return Err(PersistError::Usage("empty txn entry"));
+        }
+        if entry.len() > self.options.max_record_len {
+            // It could never be read back (nor by ZooKeeper, whose limit is the same by default).
+            return Err(PersistError::Usage("txn entry longer than max_record_len"));
         }
         if self.last_appended.is_some_and(|last| zxid <= last) {
             // ZooKeeper logs this and appends anyway.
@@ -133,7 +140,11 @@ impl TxnLog {
 
     /// Writes every appended txn and makes them durable with one fdatasync (unless `force_sync` is
     /// off), extending the file's preallocation first when the batch comes near its end.
+    ///
+    /// After a failed commit the log refuses further use ([`PersistError::Failed`]): part of the batch
+    /// may have reached the disk. Reopen it, which cuts a partial record off.
     pub fn commit(&mut self) -> Result<()> {
+        self.check_usable()?;
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -143,7 +154,26 @@ impl TxnLog {
             self.current = Some(self.create_file(zxid)?);
             created = true;
         }
-        let log = self.current.as_mut().expect("opened above");
+        if let Err(e) = self.write_pending(created) {
+            // Part of the batch may be on disk; appending after it could bury a hole in the log.
+            // Reopening runs recovery, which cuts any partial record off.
+            self.failed = true;
+            return Err(e);
+        }
+        let end = self.current.as_ref().map_or(0, |log| log.position);
+        self.pending.clear();
+        self.pending_first_zxid = None;
+        self.pending_count = 0;
+        self.last_committed = self.last_appended;
+        if self.options.size_limit.is_some_and(|limit| end > limit) {
+            tracing::debug!(size = end, "txn log size limit reached, rolling");
+            self.current = None;
+        }
+        Ok(())
+    }
+
+    fn write_pending(&mut self, created: bool) -> Result<()> {
+        let log = self.current.as_mut().expect("opened by commit");
         let end = log.position + self.pending.len() as u64;
         // As ZooKeeper: extend when the write position is near the end of the allocation. Unlike
         // ZooKeeper (which pads per append, before the unflushed bytes), also extend when the batch
@@ -166,13 +196,12 @@ impl TxnLog {
                 sync_dir(&self.dir)?;
             }
         }
-        self.pending.clear();
-        self.pending_first_zxid = None;
-        self.pending_count = 0;
-        self.last_committed = self.last_appended;
-        if self.options.size_limit.is_some_and(|limit| end > limit) {
-            tracing::debug!(size = end, "txn log size limit reached, rolling");
-            self.current = None;
+        Ok(())
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if self.failed {
+            return Err(PersistError::Failed);
         }
         Ok(())
     }
@@ -201,7 +230,9 @@ impl TxnLog {
     /// file is closed, and later records and files are removed. Returns the last zxid kept.
     pub fn truncate(&mut self, zxid: i64) -> Result<Option<i64>> {
         self.roll()?;
+        self.failed = true; // until the truncation has completed
         let kept = truncate_logs(&self.dir, zxid, self.options.max_record_len)?;
+        self.failed = false;
         self.last_appended = kept;
         self.last_committed = kept;
         Ok(kept)
@@ -225,5 +256,13 @@ impl TxnLog {
     /// Reads the committed txns from `zxid` on.
     pub fn read_from(&self, zxid: i64) -> Result<TxnLogReader> {
         TxnLogReader::open_with_limit(&self.dir, zxid, self.options.max_record_len)
+    }
+}
+
+impl Drop for TxnLog {
+    fn drop(&mut self) {
+        if self.pending_count > 0 {
+            tracing::warn!(lost = self.pending_count, "txn log dropped with uncommitted txns");
+        }
     }
 }
