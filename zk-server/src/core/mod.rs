@@ -20,6 +20,9 @@ mod reply;
 pub mod stats;
 mod tick;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{HashMap, VecDeque};
 
 use zk_proto::{TxnDigest, TxnEntry, TxnHeader};
