@@ -15,7 +15,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::config::{FourLetterWords, HostPort, ServerConfig};
+use crate::config::{FourLetterWords, HostPort, PrometheusConfig, ServerConfig};
 use crate::runtime::{self, RunningServer, StartError};
 
 /// Options for a test [`Server`].
@@ -71,6 +71,10 @@ impl ServerBuilder {
         config.max_client_cnxns = 0;
         config.pre_alloc_size_kib = 1024;
         config.four_letter_words = FourLetterWords::new(Some("*"), false);
+        config.admin.address = "127.0.0.1".to_owned();
+        config.admin.port = 0;
+        config.metrics.prometheus =
+            Some(PrometheusConfig { host: "127.0.0.1".to_owned(), port: 0, export_jvm_info: false });
         let running = runtime::start(config.clone()).await.map_err(to_io)?;
         let addr = running.local_addr();
         // Restarts reuse the port the first start got.
@@ -106,6 +110,16 @@ impl Server {
     /// The client address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The AdminServer's address (`/commands/...`).
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(RunningServer::admin_addr)
+    }
+
+    /// The Prometheus endpoint's address (`/metrics`).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(RunningServer::metrics_addr)
     }
 
     /// `host:port` for a client.

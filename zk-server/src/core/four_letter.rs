@@ -178,35 +178,8 @@ impl ServerCore {
     }
 
     fn monitor_text(&self, now: Now) -> String {
-        let stats = &self.stats;
-        let summary = self.watches.summary();
-        let rows: Vec<(&str, String)> = vec![
-            ("version", VERSION.to_owned()),
-            ("server_state", "standalone".to_owned()),
-            ("ephemerals_count", self.tree.ephemerals_count().to_string()),
-            ("num_alive_connections", self.conns.len().to_string()),
-            ("avg_latency", java_double(stats.avg_latency())),
-            ("min_latency", stats.min_latency().to_string()),
-            ("max_latency", stats.max_latency().to_string()),
-            ("outstanding_requests", self.outstanding().to_string()),
-            ("znode_count", self.tree.node_count().to_string()),
-            ("global_sessions", self.sessions.len().to_string()),
-            ("local_sessions", "0".to_owned()),
-            ("watch_count", summary.total_watches.to_string()),
-            ("approximate_data_size", self.tree.approximate_data_size().to_string()),
-            ("packets_sent", stats.packets_sent.to_string()),
-            ("packets_received", stats.packets_received.to_string()),
-            ("uptime", (now.mono_ms - stats.start_ms).to_string()),
-            ("auth_failed_count", stats.auth_failures.to_string()),
-            ("connection_request_count", stats.connections_accepted.to_string()),
-            ("connection_revalidate_count", stats.revalidations.to_string()),
-            ("commit_count", stats.commits.to_string()),
-            ("stale_sessions_expired", stats.expired_sessions.to_string()),
-            ("last_proposal_size", "0".to_owned()),
-            ("digest_mismatches_count", "0".to_owned()),
-        ];
         let mut out = String::new();
-        for (key, value) in rows {
+        for (key, value) in self.metrics(now) {
             let _ = writeln!(out, "zk_{key}\t{value}");
         }
         out
@@ -214,7 +187,7 @@ impl ServerCore {
 }
 
 /// Formats like Java's `Double.toString` for the values ZooKeeper prints (`0.0`, `61.25`).
-fn java_double(value: f64) -> String {
+pub(super) fn java_double(value: f64) -> String {
     if value.fract() == 0.0 {
         format!("{value:.1}")
     } else {

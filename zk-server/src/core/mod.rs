@@ -12,9 +12,11 @@
 //! a connection wait behind that connection's earlier writes, so every client reads its own writes and
 //! sees replies in request order. Watch notifications go out at commit, before any later reply.
 
+pub mod admin;
 mod conn;
 pub mod four_letter;
 mod handshake;
+mod metrics;
 mod pipeline;
 mod reply;
 pub mod stats;
@@ -36,6 +38,7 @@ use crate::watch::WatchManager;
 
 use conn::Conn;
 pub use four_letter::{HostFacts, VERSION};
+pub use metrics::MetricValue;
 pub use stats::ServerStats;
 
 /// The clocks an event is stamped with.

@@ -1,6 +1,7 @@
 //! The tokio shell around the core: the accept loop, the core's event loop, the txn log thread and
 //! snapshots. [`start`] brings a standalone server up; [`RunningServer`] stops it.
 
+mod admin_http;
 mod host;
 mod log_writer;
 
@@ -43,6 +44,8 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     core_task: JoinHandle<()>,
 }
@@ -51,6 +54,16 @@ impl RunningServer {
     /// The address clients connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The AdminServer's address, when enabled.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
+    }
+
+    /// The Prometheus endpoint's address, when the Prometheus metrics provider is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Stops accepting, closes every connection, syncs the txn log and waits for the core to finish.
@@ -145,6 +158,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         max_frame: config.jute_max_buffer.max(0) as usize,
     };
     tokio::spawn(net::accept_loop(listener, listener_config, events_tx, shutdown_rx.clone()));
+    let (admin_tx, admin_rx) = mpsc::unbounded_channel();
+    let admin_addr = if config.admin.enabled {
+        let addr = format!("{}:{}", config.admin.address, config.admin.port);
+        let bound = admin_http::start_admin(&addr, &config.admin.command_url, admin_tx.clone(), shutdown_rx.clone());
+        Some(bound.await.map_err(|source| StartError::Bind { addr, source })?)
+    } else {
+        None
+    };
+    let metrics_addr = match &config.metrics.prometheus {
+        Some(prometheus) => {
+            let addr = format!("{}:{}", prometheus.host, prometheus.port);
+            let bound = admin_http::start_metrics(&addr, admin_tx.clone(), shutdown_rx.clone());
+            Some(bound.await.map_err(|source| StartError::Bind { addr, source })?)
+        }
+        None => None,
+    };
+    drop(admin_tx);
     let host = host::facts(&config, local_addr);
     let driver = Driver {
         core,
@@ -158,8 +188,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         since_snapshot: 0,
         snap_threshold: 0,
     };
-    let core_task = tokio::spawn(driver.run(events, log_events, shutdown_rx));
-    Ok(RunningServer { local_addr, shutdown, core_task })
+    let core_task = tokio::spawn(driver.run(events, log_events, admin_rx, shutdown_rx));
+    Ok(RunningServer { local_addr, admin_addr, metrics_addr, shutdown, core_task })
 }
 
 /// Owns the core and moves events, outputs and timers.
@@ -181,6 +211,7 @@ impl Driver {
         mut self,
         mut events: mpsc::UnboundedReceiver<Event>,
         mut log_events: mpsc::UnboundedReceiver<LogEvent>,
+        mut admin: mpsc::UnboundedReceiver<admin_http::AdminQuery>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         self.snap_threshold = self.next_snap_threshold();
@@ -193,6 +224,7 @@ impl Driver {
                         break;
                     }
                 }
+                Some(query) = admin.recv() => self.answer_admin(query),
                 _ = tokio::time::sleep_until(deadline) => self.core.tick(self.clock.now()),
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
@@ -225,6 +257,21 @@ impl Driver {
                 }
                 let allowed = self.config.four_letter_words.is_enabled(&word);
                 let _ = reply.send(self.core.four_letter(&word, allowed, &self.host, now));
+            }
+        }
+    }
+
+    fn answer_admin(&mut self, query: admin_http::AdminQuery) {
+        let now = self.clock.now();
+        match query {
+            admin_http::AdminQuery::Command(name, reply) => {
+                if matches!(name.as_str(), "dirs" | "conf" | "configuration" | "config") {
+                    self.host = host::facts(&self.config, self.local_addr);
+                }
+                let _ = reply.send(self.core.admin_command(&name, &self.host, now));
+            }
+            admin_http::AdminQuery::Metrics(reply) => {
+                let _ = reply.send(self.core.metrics(now));
             }
         }
     }

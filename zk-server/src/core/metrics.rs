@@ -1,0 +1,76 @@
+//! The server's metrics, one list for every way they are read: `mntr`, the AdminServer's `monitor`
+//! command and the Prometheus endpoint.
+
+use std::fmt;
+
+use super::four_letter::{java_double, VERSION};
+use super::{Now, ServerCore};
+
+/// One metric value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricValue {
+    /// A count or gauge.
+    Int(i64),
+    /// A mean.
+    Float(f64),
+    /// Text (the version, the server state).
+    Text(String),
+}
+
+impl fmt::Display for MetricValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricValue::Int(v) => write!(f, "{v}"),
+            MetricValue::Float(v) => f.write_str(&java_double(*v)),
+            MetricValue::Text(v) => f.write_str(v),
+        }
+    }
+}
+
+impl From<&MetricValue> for serde_json::Value {
+    fn from(value: &MetricValue) -> serde_json::Value {
+        match value {
+            MetricValue::Int(v) => (*v).into(),
+            MetricValue::Float(v) => (*v).into(),
+            MetricValue::Text(v) => v.as_str().into(),
+        }
+    }
+}
+
+fn int(value: impl TryInto<i64>) -> MetricValue {
+    MetricValue::Int(value.try_into().unwrap_or(i64::MAX))
+}
+
+impl ServerCore {
+    /// Every metric, named as ZooKeeper's `mntr` names them (without the `zk_` prefix).
+    pub fn metrics(&self, now: Now) -> Vec<(&'static str, MetricValue)> {
+        let stats = &self.stats;
+        let watches = self.watches.summary();
+        vec![
+            ("version", MetricValue::Text(VERSION.to_owned())),
+            ("server_state", MetricValue::Text("standalone".to_owned())),
+            ("ephemerals_count", int(self.tree.ephemerals_count())),
+            ("num_alive_connections", int(self.conns.len())),
+            ("avg_latency", MetricValue::Float(stats.avg_latency())),
+            ("min_latency", int(stats.min_latency())),
+            ("max_latency", int(stats.max_latency())),
+            ("outstanding_requests", int(self.in_flight.len())),
+            ("znode_count", int(self.tree.node_count())),
+            ("global_sessions", int(self.sessions.len())),
+            ("local_sessions", int(0)),
+            ("watch_count", int(watches.total_watches)),
+            ("approximate_data_size", int(self.tree.approximate_data_size())),
+            ("packets_sent", int(stats.packets_sent)),
+            ("packets_received", int(stats.packets_received)),
+            ("uptime", int(now.mono_ms - stats.start_ms)),
+            ("auth_failed_count", int(stats.auth_failures)),
+            ("connection_request_count", int(stats.connections_accepted)),
+            ("connection_revalidate_count", int(stats.revalidations)),
+            ("commit_count", int(stats.commits)),
+            ("stale_sessions_expired", int(stats.expired_sessions)),
+            ("watch_events_sent", int(stats.watch_events)),
+            ("last_proposal_size", int(0)),
+            ("digest_mismatches_count", int(0)),
+        ]
+    }
+}
