@@ -161,8 +161,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let (admin_tx, admin_rx) = mpsc::unbounded_channel();
     let admin_addr = if config.admin.enabled {
         let addr = format!("{}:{}", config.admin.address, config.admin.port);
+        // As in ZooKeeper, a server whose AdminServer cannot start still serves clients.
         let bound = admin_http::start_admin(&addr, &config.admin.command_url, admin_tx.clone(), shutdown_rx.clone());
-        Some(bound.await.map_err(|source| StartError::Bind { addr, source })?)
+        bound.await.map_err(|err| warn!(%addr, %err, "problem starting the AdminServer")).ok()
     } else {
         None
     };
@@ -170,7 +171,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         Some(prometheus) => {
             let addr = format!("{}:{}", prometheus.host, prometheus.port);
             let bound = admin_http::start_metrics(&addr, admin_tx.clone(), shutdown_rx.clone());
-            Some(bound.await.map_err(|source| StartError::Bind { addr, source })?)
+            bound.await.map_err(|err| warn!(%addr, %err, "problem starting the Prometheus endpoint")).ok()
         }
         None => None,
     };
