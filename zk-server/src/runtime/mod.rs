@@ -131,6 +131,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         move || -> Result<_, PersistError> {
             let loaded = database::load(&dir, trust_empty)?;
             let log = dir.open_txn_log(options)?;
+            // As ZooKeeper does on every start: a snapshot of the loaded state, so that the logs
+            // written from now on always follow a snapshot (ZooKeeper refuses logs without one).
+            database::write_snapshot(&dir, &loaded.tree, &loaded.sessions)?;
             Ok((loaded, log))
         }
     })
