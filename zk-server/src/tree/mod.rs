@@ -112,6 +112,11 @@ impl DataTree {
         self.nodes.contains_key(key(path))
     }
 
+    /// Every node's path, in no particular order (nodes orphaned by a replayed delete included).
+    pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
+        self.nodes.keys().map(|path| &**path)
+    }
+
     /// The client view of a node's stat.
     pub fn stat(&self, path: &str) -> Option<Stat> {
         self.get(path).map(Node::stat)

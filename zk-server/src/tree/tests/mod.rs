@@ -1,5 +1,6 @@
 //! `DataTree` tests: ZooKeeper oracle values, stat rules, replay and snapshots, property tests.
 
+mod differential;
 mod initial;
 mod oracle;
 mod props;
