@@ -28,7 +28,7 @@ pub(crate) mod tests;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use zk_proto::{Acl, Stat, StatPersisted};
 
 pub use acl_cache::{AclCache, OPEN_ACL_UNSAFE_INDEX};
@@ -47,7 +47,7 @@ pub const CONFIG_PATH: &str = "/zookeeper/config";
 /// The in-memory znode tree (see the module docs).
 #[derive(Debug, Clone)]
 pub struct DataTree {
-    nodes: HashMap<Arc<str>, Arc<Node>>,
+    nodes: OrdMap<Arc<str>, Arc<Node>>,
     acls: AclCache,
     ephemerals: OrdMap<i64, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
@@ -78,7 +78,7 @@ impl DataTree {
     /// `READ_ACL_UNSAFE` (ACL index 1) and aversion -1; the others `OPEN_ACL_UNSAFE` (index -1).
     pub fn new() -> DataTree {
         let mut tree = DataTree {
-            nodes: HashMap::new(),
+            nodes: OrdMap::new(),
             acls: AclCache::new(),
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
@@ -239,12 +239,12 @@ impl DataTree {
 
     // ----- primitives keeping the digest and size in step -----
 
-    /// Inserts (or replaces) a node, keeping the digest right.
-    fn insert_node(&mut self, path: Arc<str>, node: Node) {
+    /// Inserts (or replaces) a node, keeping the digest right; returns the replaced node.
+    fn insert_node(&mut self, path: Arc<str>, node: Node) -> Option<Arc<Node>> {
         self.digest.add(node.digest);
-        if let Some(old) = self.nodes.insert(path, Arc::new(node)) {
-            self.digest.remove(old.digest);
-        }
+        let old = self.nodes.insert(path, Arc::new(node))?;
+        self.digest.remove(old.digest);
+        Some(old)
     }
 
     /// Removes a node, keeping the digest right.

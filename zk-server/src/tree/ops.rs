@@ -80,8 +80,9 @@ impl DataTree {
         };
         let node = Node::new(&path, own(new.data), acl_index, stat);
         let client_stat = node.stat();
+        let node_acl = self.acl_of(&node);
         self.data_size += node_size(&path, node.data.as_deref());
-        if let Some(orphan) = self.nodes.get(&*path).cloned() {
+        if let Some(orphan) = self.insert_node(path.clone(), node) {
             // Left behind by a replayed delete of a non-empty node; ZooKeeper overwrites it too.
             tracing::warn!(path = &*path, "create replaces an orphaned node");
             self.data_size -= node_size(&path, orphan.data.as_deref());
@@ -89,8 +90,6 @@ impl DataTree {
             self.acls.remove_usage(orphan.acl);
         }
         self.track_kind(&path, new.ephemeral_owner);
-        let node_acl = self.acl_of(&node);
-        self.insert_node(path.clone(), node);
         triggers.push(WatchTrigger { path: path.to_string(), event: EventType::NodeCreated, acl: node_acl });
         triggers.push(WatchTrigger {
             path: event_path(parent_name),

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use zk_proto::{Acl, StatPersisted};
 
 use super::acl_cache::AclCache;
@@ -112,7 +112,7 @@ impl DataTreeBuilder {
     /// An empty builder.
     pub fn new() -> DataTreeBuilder {
         let tree = DataTree {
-            nodes: HashMap::new(),
+            nodes: OrdMap::new(),
             acls: AclCache::new(),
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
@@ -164,7 +164,10 @@ impl DataTreeBuilder {
                 .ok_or_else(|| SnapshotError::MissingParent(path.to_string()))?;
             tree.track_kind(&path, owner);
         }
-        tree.insert_node(path, node);
+        if let Some(replaced) = tree.insert_node(path, node) {
+            // A path listed twice: the later record wins, as in ZooKeeper.
+            tree.acls.remove_usage(replaced.acl);
+        }
         Ok(self)
     }
 

@@ -2,6 +2,7 @@
 
 mod differential;
 mod initial;
+mod memprobe;
 mod oracle;
 mod props;
 mod replay;
