@@ -20,6 +20,7 @@ mod node;
 mod ops;
 mod outcome;
 pub mod path;
+mod quota;
 mod snapshot;
 
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use acl_cache::{AclCache, OPEN_ACL_UNSAFE_INDEX};
 pub use digest::{node_digest, AdHash, DIGEST_VERSION};
 pub use node::Node;
 pub use outcome::{ApplyOutcome, OpResult, WatchTrigger};
+pub use quota::{LIMIT_NODE, STAT_NODE};
 pub use snapshot::{DataTreeBuilder, SnapshotError, SnapshotNode};
 
 /// ZooKeeper's system node.
@@ -52,6 +54,8 @@ pub struct DataTree {
     ephemerals: OrdMap<i64, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
     ttls: OrdSet<Arc<str>>,
+    /// Quota roots (see `quota.rs`).
+    quotas: OrdSet<Arc<str>>,
     digest: AdHash,
     data_size: i64,
     last_processed_zxid: i64,
@@ -83,6 +87,7 @@ impl DataTree {
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
             digest: AdHash::default(),
             data_size: 0,
             last_processed_zxid: 0,

@@ -117,6 +117,7 @@ impl DataTreeBuilder {
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
             digest: AdHash::default(),
             data_size: 0,
             last_processed_zxid: 0,
@@ -171,15 +172,17 @@ impl DataTreeBuilder {
         Ok(self)
     }
 
-    /// The finished tree: unused ACL entries are dropped and the size counters computed, as ZooKeeper
-    /// does after loading. `last_processed_zxid` is the snapshot's zxid.
+    /// The finished tree: unused ACL entries are dropped, the size counters computed and quota roots
+    /// registered (their stats nodes recounted), as ZooKeeper does after loading. `last_processed_zxid` is the snapshot's zxid.
     pub fn finish(self, last_processed_zxid: i64) -> Result<DataTree, SnapshotError> {
         if !self.has_root {
             return Err(SnapshotError::Empty);
         }
         let mut tree = self.tree;
         tree.acls.purge_unused();
+        // As ZooKeeper: the size is taken before the quota stats nodes are recounted.
         tree.data_size = tree.recompute_data_size();
+        tree.setup_quotas();
         tree.last_processed_zxid = last_processed_zxid;
         Ok(tree)
     }

@@ -5,6 +5,7 @@ mod initial;
 mod memprobe;
 mod oracle;
 mod props;
+mod quotas;
 mod replay;
 mod stat_rules;
 pub(crate) mod txns;
