@@ -10,7 +10,21 @@
 //!   rebuilds a tree from snapshot records.
 //! - [`DataTree::digest`]: ZooKeeper's tree digest, maintained incrementally.
 //!
+//! - Quotas: `zookeeper_limits` / `zookeeper_stats` nodes under `/zookeeper/quota` are kept up to date
+//!   as ZooKeeper does (see `quota.rs`).
+//!
 //! The root is stored under `/`; ZooKeeper's internal alias `""` is accepted wherever a path is read.
+//!
+//! Checked against Apache ZooKeeper 3.8.0 itself (`tests/oracle.rs`, `tests/differential.rs`: same
+//! per-txn results and digests, same final stats, data, ACL indices, quota stats). Deliberate
+//! differences, none visible in replies, digests or snapshot contents:
+//! - children (and snapshot order among siblings) are in byte order, not Java hash-set order;
+//! - a session's ephemeral set is dropped once empty (ZooKeeper keeps an empty set until the session
+//!   closes); unlisted ephemerals of a closing session are deleted in path order;
+//! - txns ZooKeeper would crash on (a TTL out of range, a create or delete of the root, a corrupt quota
+//!   stats node) are refused or tolerated instead;
+//! - a snapshot node whose ACL index is missing from the ACL section reads as an empty ACL (ZooKeeper
+//!   throws when reading it).
 
 mod acl_cache;
 mod apply;
