@@ -50,23 +50,25 @@ impl DataTree {
             // its tree here.
             return Err(ErrorCode::BadArguments);
         }
-        let parent = self.get(parent_name).ok_or(ErrorCode::NoNode)?;
-        let parent_acl = self.acl_of(parent);
-        let exists = parent.children.contains(path);
+        let path: Arc<str> = path.into();
+        // One lookup for the parent: copied here if a snapshot shares it (even if the create then fails).
+        let parent = Arc::make_mut(self.nodes.get_mut(key(parent_name)).ok_or(ErrorCode::NoNode)?);
+        let parent_acl = self.acls.get(parent.acl).unwrap_or_else(|| Arc::from(Vec::new()));
+        let exists = parent.children.contains(&path);
         let acl_index = self.acls.intern(new.acl);
         if exists {
             return Err(ErrorCode::NodeExists);
         }
-        let path: Arc<str> = path.into();
-        self.modify(parent_name, |parent| {
-            let cversion =
-                if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
-            if cversion > parent.stat.cversion {
-                parent.stat.cversion = cversion;
-                parent.stat.pzxid = new.zxid;
-            }
-            parent.children.insert(path.clone());
-        });
+        self.digest.remove(parent.digest);
+        let cversion =
+            if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
+        if cversion > parent.stat.cversion {
+            parent.stat.cversion = cversion;
+            parent.stat.pzxid = new.zxid;
+        }
+        parent.children.insert(path.clone());
+        parent.refresh_digest(key(parent_name));
+        self.digest.add(parent.digest);
         let stat = StatPersisted {
             czxid: new.zxid,
             mzxid: new.zxid,
