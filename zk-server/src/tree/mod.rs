@@ -10,7 +10,21 @@
 //!   rebuilds a tree from snapshot records.
 //! - [`DataTree::digest`]: ZooKeeper's tree digest, maintained incrementally.
 //!
+//! - Quotas: `zookeeper_limits` / `zookeeper_stats` nodes under `/zookeeper/quota` are kept up to date
+//!   as ZooKeeper does (see `quota.rs`).
+//!
 //! The root is stored under `/`; ZooKeeper's internal alias `""` is accepted wherever a path is read.
+//!
+//! Checked against Apache ZooKeeper 3.8.0 itself (`tests/oracle.rs`, `tests/differential.rs`: same
+//! per-txn results and digests, same final stats, data, ACL indices, quota stats). Deliberate
+//! differences, none visible in replies, digests or snapshot contents:
+//! - children (and snapshot order among siblings) are in byte order, not Java hash-set order;
+//! - a session's ephemeral set is dropped once empty (ZooKeeper keeps an empty set until the session
+//!   closes); unlisted ephemerals of a closing session are deleted in path order;
+//! - txns ZooKeeper would crash on (a TTL out of range, a create or delete of the root, a corrupt quota
+//!   stats node) are refused or tolerated instead;
+//! - a snapshot node whose ACL index is missing from the ACL section reads as an empty ACL (ZooKeeper
+//!   throws when reading it).
 
 mod acl_cache;
 mod apply;
@@ -20,6 +34,7 @@ mod node;
 mod ops;
 mod outcome;
 pub mod path;
+mod quota;
 mod snapshot;
 
 #[cfg(test)]
@@ -28,13 +43,14 @@ pub(crate) mod tests;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use zk_proto::{Acl, Stat, StatPersisted};
 
 pub use acl_cache::{AclCache, OPEN_ACL_UNSAFE_INDEX};
 pub use digest::{node_digest, AdHash, DIGEST_VERSION};
 pub use node::Node;
 pub use outcome::{ApplyOutcome, OpResult, WatchTrigger};
+pub use quota::{LIMIT_NODE, STAT_NODE};
 pub use snapshot::{DataTreeBuilder, SnapshotError, SnapshotNode};
 
 /// ZooKeeper's system node.
@@ -47,11 +63,13 @@ pub const CONFIG_PATH: &str = "/zookeeper/config";
 /// The in-memory znode tree (see the module docs).
 #[derive(Debug, Clone)]
 pub struct DataTree {
-    nodes: HashMap<Arc<str>, Arc<Node>>,
+    nodes: OrdMap<Arc<str>, Arc<Node>>,
     acls: AclCache,
     ephemerals: OrdMap<i64, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
     ttls: OrdSet<Arc<str>>,
+    /// Quota roots (see `quota.rs`).
+    quotas: OrdSet<Arc<str>>,
     digest: AdHash,
     data_size: i64,
     last_processed_zxid: i64,
@@ -78,11 +96,12 @@ impl DataTree {
     /// `READ_ACL_UNSAFE` (ACL index 1) and aversion -1; the others `OPEN_ACL_UNSAFE` (index -1).
     pub fn new() -> DataTree {
         let mut tree = DataTree {
-            nodes: HashMap::new(),
+            nodes: OrdMap::new(),
             acls: AclCache::new(),
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
             digest: AdHash::default(),
             data_size: 0,
             last_processed_zxid: 0,
@@ -110,6 +129,11 @@ impl DataTree {
     /// Whether `path` exists.
     pub fn exists(&self, path: &str) -> bool {
         self.nodes.contains_key(key(path))
+    }
+
+    /// Every node's path, in no particular order (nodes orphaned by a replayed delete included).
+    pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
+        self.nodes.keys().map(|path| &**path)
     }
 
     /// The client view of a node's stat.
@@ -234,12 +258,12 @@ impl DataTree {
 
     // ----- primitives keeping the digest and size in step -----
 
-    /// Inserts (or replaces) a node, keeping the digest right.
-    fn insert_node(&mut self, path: Arc<str>, node: Node) {
+    /// Inserts (or replaces) a node, keeping the digest right; returns the replaced node.
+    fn insert_node(&mut self, path: Arc<str>, node: Node) -> Option<Arc<Node>> {
         self.digest.add(node.digest);
-        if let Some(old) = self.nodes.insert(path, Arc::new(node)) {
-            self.digest.remove(old.digest);
-        }
+        let old = self.nodes.insert(path, Arc::new(node))?;
+        self.digest.remove(old.digest);
+        Some(old)
     }
 
     /// Removes a node, keeping the digest right.

@@ -42,7 +42,9 @@ impl Node {
         self.data.as_ref().map_or(0, |data| i32::try_from(data.len()).unwrap_or(i32::MAX))
     }
 
-    /// The persisted stat.
+    /// The persisted stat. Its `cversion` counts child creates only: it is what a sequential create
+    /// appends (`%010d`) and what `CreateTxn.parentCVersion` is computed from (+1), not
+    /// [`Stat::cversion`].
     pub fn stat_persisted(&self) -> &StatPersisted {
         &self.stat
     }

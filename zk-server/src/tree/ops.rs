@@ -50,23 +50,25 @@ impl DataTree {
             // its tree here.
             return Err(ErrorCode::BadArguments);
         }
-        let parent = self.get(parent_name).ok_or(ErrorCode::NoNode)?;
-        let parent_acl = self.acl_of(parent);
-        let exists = parent.children.contains(path);
+        let path: Arc<str> = path.into();
+        // One lookup for the parent: copied here if a snapshot shares it (even if the create then fails).
+        let parent = Arc::make_mut(self.nodes.get_mut(key(parent_name)).ok_or(ErrorCode::NoNode)?);
+        let parent_acl = self.acls.get(parent.acl).unwrap_or_else(|| Arc::from(Vec::new()));
+        let exists = parent.children.contains(&path);
         let acl_index = self.acls.intern(new.acl);
         if exists {
             return Err(ErrorCode::NodeExists);
         }
-        let path: Arc<str> = path.into();
-        self.modify(parent_name, |parent| {
-            let cversion =
-                if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
-            if cversion > parent.stat.cversion {
-                parent.stat.cversion = cversion;
-                parent.stat.pzxid = new.zxid;
-            }
-            parent.children.insert(path.clone());
-        });
+        self.digest.remove(parent.digest);
+        let cversion =
+            if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
+        if cversion > parent.stat.cversion {
+            parent.stat.cversion = cversion;
+            parent.stat.pzxid = new.zxid;
+        }
+        parent.children.insert(path.clone());
+        parent.refresh_digest(key(parent_name));
+        self.digest.add(parent.digest);
         let stat = StatPersisted {
             czxid: new.zxid,
             mzxid: new.zxid,
@@ -80,8 +82,10 @@ impl DataTree {
         };
         let node = Node::new(&path, own(new.data), acl_index, stat);
         let client_stat = node.stat();
+        let node_acl = self.acl_of(&node);
+        let data_len = node.data.as_ref().map_or(0, Bytes::len);
         self.data_size += node_size(&path, node.data.as_deref());
-        if let Some(orphan) = self.nodes.get(&*path).cloned() {
+        if let Some(orphan) = self.insert_node(path.clone(), node) {
             // Left behind by a replayed delete of a non-empty node; ZooKeeper overwrites it too.
             tracing::warn!(path = &*path, "create replaces an orphaned node");
             self.data_size -= node_size(&path, orphan.data.as_deref());
@@ -89,8 +93,7 @@ impl DataTree {
             self.acls.remove_usage(orphan.acl);
         }
         self.track_kind(&path, new.ephemeral_owner);
-        let node_acl = self.acl_of(&node);
-        self.insert_node(path.clone(), node);
+        self.quota_after_create(parent_name, child_name, &path, data_len);
         triggers.push(WatchTrigger { path: path.to_string(), event: EventType::NodeCreated, acl: node_acl });
         triggers.push(WatchTrigger {
             path: event_path(parent_name),
@@ -130,6 +133,7 @@ impl DataTree {
         self.acls.remove_usage(node.acl);
         self.data_size -= node_size(path, node.data.as_deref());
         self.untrack_kind(path, &node);
+        self.quota_after_delete(parent_name, child_name, path, node.data.as_ref().map_or(0, Bytes::len));
         let parent_acl = self.acl(parent_name).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeDeleted, acl: node_acl });
         triggers.push(WatchTrigger {
@@ -151,18 +155,21 @@ impl DataTree {
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ErrorCode> {
         let data = own(data);
+        let new_len = data.as_ref().map_or(0, Bytes::len);
         let new_size = node_size(key(path), data.as_deref());
-        let (old_size, stat) = self
+        let (old_len, old_size, stat) = self
             .modify(path, |node| {
+                let old_len = node.data.as_ref().map_or(0, Bytes::len);
                 let old_size = node_size(key(path), node.data.as_deref());
                 node.data = data;
                 node.stat.mtime = time;
                 node.stat.mzxid = zxid;
                 node.stat.version = version;
-                (old_size, node.stat())
+                (old_len, old_size, node.stat())
             })
             .ok_or(ErrorCode::NoNode)?;
         self.data_size += new_size - old_size;
+        self.quota_after_set_data(path, old_len, new_len);
         let acl = self.acl(path).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: key(path).to_owned(), event: EventType::NodeDataChanged, acl });
         Ok(stat)

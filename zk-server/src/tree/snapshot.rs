@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use zk_proto::{Acl, StatPersisted};
 
 use super::acl_cache::AclCache;
@@ -112,11 +112,12 @@ impl DataTreeBuilder {
     /// An empty builder.
     pub fn new() -> DataTreeBuilder {
         let tree = DataTree {
-            nodes: HashMap::new(),
+            nodes: OrdMap::new(),
             acls: AclCache::new(),
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
             digest: AdHash::default(),
             data_size: 0,
             last_processed_zxid: 0,
@@ -164,19 +165,24 @@ impl DataTreeBuilder {
                 .ok_or_else(|| SnapshotError::MissingParent(path.to_string()))?;
             tree.track_kind(&path, owner);
         }
-        tree.insert_node(path, node);
+        if let Some(replaced) = tree.insert_node(path, node) {
+            // A path listed twice: the later record wins, as in ZooKeeper.
+            tree.acls.remove_usage(replaced.acl);
+        }
         Ok(self)
     }
 
-    /// The finished tree: unused ACL entries are dropped and the size counters computed, as ZooKeeper
-    /// does after loading. `last_processed_zxid` is the snapshot's zxid.
+    /// The finished tree: unused ACL entries are dropped, the size counters computed and quota roots
+    /// registered (their stats nodes recounted), as ZooKeeper does after loading. `last_processed_zxid` is the snapshot's zxid.
     pub fn finish(self, last_processed_zxid: i64) -> Result<DataTree, SnapshotError> {
         if !self.has_root {
             return Err(SnapshotError::Empty);
         }
         let mut tree = self.tree;
         tree.acls.purge_unused();
+        // As ZooKeeper: the size is taken before the quota stats nodes are recounted.
         tree.data_size = tree.recompute_data_size();
+        tree.setup_quotas();
         tree.last_processed_zxid = last_processed_zxid;
         Ok(tree)
     }

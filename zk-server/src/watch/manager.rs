@@ -1,7 +1,6 @@
 //! `WatchManager`: the server's data and child watch tables and how events reach them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
 use std::hash::Hash;
 
 use zk_proto::{AddWatchMode, EventType, KeeperState, WatcherEvent, WatcherType};
@@ -43,7 +42,7 @@ pub(crate) fn event(event: EventType, path: &str) -> WatcherEvent {
     WatcherEvent { event_type: event.code(), state: KeeperState::SyncConnected.code(), path: path.to_owned() }
 }
 
-impl<W: Copy + Eq + Hash + Ord + Debug> WatchManager<W> {
+impl<W: Copy + Eq + Hash + Ord> WatchManager<W> {
     /// An empty manager.
     pub fn new() -> WatchManager<W> {
         WatchManager::default()

@@ -10,6 +10,8 @@ mod reconnect;
 mod table;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use manager::{WatchManager, WatchesSummary};

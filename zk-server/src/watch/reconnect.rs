@@ -1,6 +1,5 @@
 //! `setWatches` / `setWatches2`: re-registering a reconnecting client's watches against the current tree.
 
-use std::fmt::Debug;
 use std::hash::Hash;
 
 use zk_proto::{EventType, WatcherEvent};
@@ -24,7 +23,7 @@ pub struct WatchLists<'a> {
     pub persistent_recursive: &'a [String],
 }
 
-impl<W: Copy + Eq + Hash + Ord + Debug> WatchManager<W> {
+impl<W: Copy + Eq + Hash + Ord> WatchManager<W> {
     /// Re-registers a reconnecting watcher's watches, or fires them at once when the tree moved past
     /// `relative_zxid` (the client's last seen zxid), as ZooKeeper's `DataTree.setWatches`:
     ///

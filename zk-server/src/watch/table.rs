@@ -51,7 +51,7 @@ impl<W: Copy + Eq + Hash + Ord> WatchTable<W> {
                 }
             }
             if modes.has(WatchMode::PersistentRecursive) {
-                self.recursive -= 1;
+                self.recursive = self.recursive.saturating_sub(1);
             }
         }
     }
@@ -121,7 +121,7 @@ impl<W: Copy + Eq + Hash + Ord> WatchTable<W> {
             *modes = new;
         }
         if old.has(WatchMode::PersistentRecursive) && !new.has(WatchMode::PersistentRecursive) {
-            self.recursive -= 1;
+            self.recursive = self.recursive.saturating_sub(1);
         }
         true
     }

@@ -169,3 +169,10 @@ fn snapshot_of_an_unchanged_clone_needs_no_copy_of_nodes() {
     let (a, b) = (tree.get("/a").unwrap(), clone.get("/a").unwrap());
     assert!(std::ptr::eq(a, b), "nodes are shared until written");
 }
+
+#[test]
+fn trees_and_watch_managers_can_move_to_a_snapshot_thread() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<DataTree>();
+    send_sync::<crate::watch::WatchManager<u64>>();
+}
