@@ -361,10 +361,20 @@ impl ClientBuilder {
             }
         };
         match tokio::time::timeout(establish, wait).await {
-            Ok(Ok(())) => Ok(client),
-            Ok(Err(err)) => Err(err),
-            Err(_) => Err(Error::Timeout),
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(err),
+            Err(_) => return Err(Error::Timeout),
         }
+        if !self.auth.is_empty() {
+            // The server answers credentials as it reads them, so one round trip after the handshake
+            // is enough to know they were accepted.
+            match client.exists("/").await {
+                Ok(_) => {}
+                Err(err) if err.is_terminal() => return Err(err),
+                Err(_) => {}
+            }
+        }
+        Ok(client)
     }
 
     /// Starts the client without waiting: requests wait for the first connection.
@@ -401,11 +411,7 @@ impl ClientBuilder {
         let driver = Driver {
             session,
             hosts,
-            policy: ReconnectPolicy {
-                connect_timeout,
-                min_backoff: self.min_backoff,
-                max_backoff: self.max_backoff,
-            },
+            policy: ReconnectPolicy { connect_timeout, min_backoff: self.min_backoff, max_backoff: self.max_backoff },
             chroot: chroot.clone(),
             commands,
             unwatch,

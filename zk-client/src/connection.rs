@@ -62,12 +62,15 @@ impl ReconnectPolicy {
     }
 }
 
+// Short-lived values on the task's stack: boxing the command would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Wake<T> {
     Done(T),
     Command(Option<Command>),
     Unwatch(WatcherId),
 }
 
+#[allow(clippy::large_enum_variant)]
 enum IoWake {
     Read(std::io::Result<usize>),
     Wrote(std::io::Result<usize>),

@@ -227,7 +227,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::ConnectionLoss | Error::Timeout | Error::OperationTimeout | Error::RequestTimeout | Error::ThrottledOp
+            Error::ConnectionLoss
+                | Error::Timeout
+                | Error::OperationTimeout
+                | Error::RequestTimeout
+                | Error::ThrottledOp
         )
     }
 

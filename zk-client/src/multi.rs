@@ -141,19 +141,16 @@ impl<'a> MultiBuilder<'a> {
             .results
             .into_iter()
             .map(|result| match result {
-                OpResult::Create(r) => Ok(MultiResult::Create {
-                    path: self.client.client_path(&r.path),
-                    stat: Stat::default(),
-                }),
+                OpResult::Create(r) => {
+                    Ok(MultiResult::Create { path: self.client.client_path(&r.path), stat: Stat::default() })
+                }
                 OpResult::Create2(r) => {
                     Ok(MultiResult::Create { path: self.client.client_path(&r.path), stat: r.stat })
                 }
                 OpResult::Delete => Ok(MultiResult::Delete),
                 OpResult::SetData(r) => Ok(MultiResult::SetData { stat: r.stat }),
                 OpResult::Check => Ok(MultiResult::Check),
-                OpResult::GetChildren(_) | OpResult::GetData(_) | OpResult::Error(_) => {
-                    Err(Error::MarshallingError)
-                }
+                OpResult::GetChildren(_) | OpResult::GetData(_) | OpResult::Error(_) => Err(Error::MarshallingError),
             })
             .collect()
     }

@@ -83,7 +83,11 @@ pub struct OneshotWatcher {
 }
 
 impl OneshotWatcher {
-    pub(crate) fn new(id: WatcherId, rx: oneshot::Receiver<WatchedEvent>, unwatch: mpsc::UnboundedSender<WatcherId>) -> Self {
+    pub(crate) fn new(
+        id: WatcherId,
+        rx: oneshot::Receiver<WatchedEvent>,
+        unwatch: mpsc::UnboundedSender<WatcherId>,
+    ) -> Self {
         OneshotWatcher { rx, guard: DropGuard { id, unwatch, armed: true } }
     }
 }

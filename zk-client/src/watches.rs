@@ -88,12 +88,19 @@ impl WatchRegistry {
         Some((kind, path, last))
     }
 
+    /// Whether any watcher, of any kind, waits on `path`.
+    pub(crate) fn is_watched(&self, path: &str) -> bool {
+        self.tables.iter().any(|table| table.contains_key(path))
+    }
+
     /// Whether watcher `id` is registered.
+    #[cfg(test)]
     pub(crate) fn contains(&self, id: WatcherId) -> bool {
         self.index.contains_key(&id)
     }
 
     /// Whether there are no watchers at all.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.index.is_empty()
     }

@@ -2,9 +2,7 @@
 
 use bytes::Bytes;
 use tracing::instrument;
-use zk_proto::{
-    ClientInfo, GetDataRequest, ReconfigRequest, Request, Response, Stat, SyncRequest,
-};
+use zk_proto::{ClientInfo, GetDataRequest, ReconfigRequest, Request, Response, Stat, SyncRequest};
 
 use crate::client::Client;
 use crate::error::Result;

@@ -198,6 +198,7 @@ impl Session {
     }
 
     /// The highest zxid seen in a reply.
+    #[cfg(test)]
     pub(crate) fn last_zxid(&self) -> i64 {
         self.last_zxid
     }
@@ -213,6 +214,7 @@ impl Session {
     }
 
     /// Whether watcher `id` is registered.
+    #[cfg(test)]
     pub(crate) fn has_watcher(&self, id: WatcherId) -> bool {
         self.watches.contains(id)
     }
@@ -376,10 +378,17 @@ impl Session {
         if !last || kind.is_oneshot() || self.phase != Phase::Connected || self.closing.is_some() {
             return;
         }
-        let watcher_type =
-            if kind == WatchKind::Persistent { WatcherType::Persistent } else { WatcherType::PersistentRecursive };
-        let request =
-            Request::RemoveWatches(RemoveWatchesRequest { path, watcher_type: watcher_type.code() });
+        // `Any` when nothing else is watched there: ZooKeeper before 3.9 rejects the persistent types
+        // in removeWatches. Otherwise the specific type, so the other watches stay (on an old server
+        // that fails and the stray events are dropped locally).
+        let watcher_type = if !self.watches.is_watched(&path) {
+            WatcherType::Any
+        } else if kind == WatchKind::Persistent {
+            WatcherType::Persistent
+        } else {
+            WatcherType::PersistentRecursive
+        };
+        let request = Request::RemoveWatches(RemoveWatchesRequest { path, watcher_type: watcher_type.code() });
         self.send(Queued { id: None, request, watch: None, span: Span::none() }, now);
     }
 
@@ -429,9 +438,7 @@ impl Session {
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Handshaking { deadline } => Some(deadline),
-            Phase::Connected => {
-                Some((self.last_recv + self.read_timeout()).min(self.last_send + self.ping_interval()))
-            }
+            Phase::Connected => Some((self.last_recv + self.read_timeout()).min(self.last_send + self.ping_interval())),
             Phase::Idle | Phase::Over => None,
         }
     }
@@ -607,7 +614,8 @@ impl Session {
         }
         if let (Some((path, watcher_type)), Ok(_)) = (pending.remove, &result) {
             for (watcher, event_type) in self.watches.remove_path(&path, watcher_type) {
-                let event = WatchedEvent { event_type, state: KeeperState::SyncConnected, path: path.clone(), zxid: -1 };
+                let event =
+                    WatchedEvent { event_type, state: KeeperState::SyncConnected, path: path.clone(), zxid: -1 };
                 self.outputs.push_back(Output::Watch { watcher, event, done: true });
             }
         }
@@ -697,7 +705,8 @@ impl Session {
             _ => KeeperState::Closed,
         };
         for watcher in self.watches.drain() {
-            let event = WatchedEvent { event_type: EventType::None, state: keeper_state, path: String::new(), zxid: -1 };
+            let event =
+                WatchedEvent { event_type: EventType::None, state: keeper_state, path: String::new(), zxid: -1 };
             self.outputs.push_back(Output::Watch { watcher, event, done: true });
         }
         self.outputs.push_back(Output::State(state));
