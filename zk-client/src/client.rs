@@ -421,6 +421,7 @@ impl ClientBuilder {
             sinks: HashMap::new(),
             subscribers: Vec::new(),
             out: BytesMut::new(),
+            next_host: 0,
         };
         tokio::spawn(driver.run());
         Ok(Client {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -16,6 +17,7 @@ use zk_proto::{Request, Response};
 
 use crate::connect_string::Chroot;
 use crate::error::Error;
+use crate::rw_probe::{is_read_write, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL};
 use crate::session::{Output, RequestId, Session, WatchRegistration};
 use crate::state::SessionState;
 use crate::watcher::WatchSink;
@@ -77,6 +79,48 @@ enum IoWake {
     Timer,
     Command(Option<Command>),
     Unwatch(WatcherId),
+    Probe(Option<usize>),
+}
+
+/// While connected to a read-only server: probes the other hosts, one at a time at growing
+/// intervals, for one in read-write mode.
+struct RwSearch {
+    current: usize,
+    candidate: usize,
+    interval: Duration,
+    probe: Option<Pin<Box<dyn Future<Output = Option<usize>> + Send>>>,
+}
+
+impl RwSearch {
+    fn new(current: usize, hosts: usize) -> RwSearch {
+        RwSearch { current, candidate: (current + 1) % hosts.max(1), interval: MIN_PROBE_INTERVAL, probe: None }
+    }
+
+    /// Resolves to `Some(host index)` when a probe finds a read-write server, `None` when one probe
+    /// fails; never while no probe is due (not read-only, or a single host). Cancel-safe: a dropped
+    /// wait leaves the probe running for the next call.
+    async fn wait(&mut self, read_only: bool, hosts: &[String], timeout: Duration) -> Option<usize> {
+        if !read_only || hosts.len() < 2 {
+            self.probe = None;
+            self.interval = MIN_PROBE_INTERVAL;
+            return std::future::pending().await;
+        }
+        let probe = self.probe.get_or_insert_with(|| {
+            if self.candidate == self.current {
+                self.candidate = (self.candidate + 1) % hosts.len();
+            }
+            let (index, host, delay) = (self.candidate, hosts[self.candidate].clone(), self.interval);
+            self.candidate = (self.candidate + 1) % hosts.len();
+            self.interval = (self.interval * 2).min(MAX_PROBE_INTERVAL);
+            Box::pin(async move {
+                tokio::time::sleep(delay).await;
+                is_read_write(host, timeout).await.then_some(index)
+            })
+        });
+        let found = probe.await;
+        self.probe = None;
+        found
+    }
 }
 
 /// The connection task.
@@ -94,22 +138,23 @@ pub(crate) struct Driver {
     pub(crate) sinks: HashMap<WatcherId, WatchSink>,
     pub(crate) subscribers: Vec<mpsc::UnboundedSender<SessionState>>,
     pub(crate) out: BytesMut,
+    pub(crate) next_host: usize,
 }
 
 impl Driver {
     /// Runs the session to its end, then answers late commands until every handle is gone.
     pub(crate) async fn run(mut self) {
         let mut delays = self.policy.backoff();
-        let mut next_host = 0usize;
         while !self.session.is_over() {
-            let host = self.hosts[next_host % self.hosts.len()].clone();
-            next_host = next_host.wrapping_add(1);
+            let current = self.next_host % self.hosts.len();
+            let host = self.hosts[current].clone();
+            self.next_host = current + 1;
             let span = debug_span!("zk.connection", %host, session_id = self.session.session_id());
             let connect = tokio::time::timeout(self.policy.connect_timeout, TcpStream::connect(host.clone()));
             match self.wait(connect.instrument(span.clone())).await {
                 None => break,
                 Some(Ok(Ok(stream))) => {
-                    if self.serve(stream).instrument(span).await {
+                    if self.serve(stream, current).instrument(span).await {
                         delays = self.policy.backoff();
                         continue;
                     }
@@ -155,13 +200,14 @@ impl Driver {
 
     /// Serves one connection until the session lets go of it. Returns whether a session was
     /// established on it.
-    async fn serve(&mut self, stream: TcpStream) -> bool {
+    async fn serve(&mut self, stream: TcpStream, current: usize) -> bool {
         let _ = stream.set_nodelay(true);
         let (mut rd, mut wr) = stream.into_split();
         self.session.transport_connected(Instant::now());
         self.drain();
         let mut established = false;
         let mut rbuf = BytesMut::with_capacity(64 * 1024);
+        let mut rw_search = RwSearch::new(current, self.hosts.len());
         while self.session.wants_transport() {
             let deadline = self.session.poll_timeout();
             let timer = async move {
@@ -170,12 +216,14 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            let read_only = self.session.state() == SessionState::ConnectedReadOnly;
             let wake = tokio::select! {
                 r = rd.read_buf(&mut rbuf) => IoWake::Read(r),
                 r = wr.write_buf(&mut self.out), if !self.out.is_empty() => IoWake::Wrote(r),
                 cmd = self.commands.recv(), if self.commands_open => IoWake::Command(cmd),
                 Some(id) = self.unwatch.recv() => IoWake::Unwatch(id),
                 () = timer => IoWake::Timer,
+                found = rw_search.wait(read_only, &self.hosts, self.policy.connect_timeout) => IoWake::Probe(found),
             };
             let now = Instant::now();
             match wake {
@@ -193,6 +241,12 @@ impl Driver {
                 }
                 IoWake::Wrote(Ok(_)) => {}
                 IoWake::Timer => self.session.handle_timeout(now),
+                IoWake::Probe(None) => {}
+                IoWake::Probe(Some(host)) => {
+                    debug!(host = %self.hosts[host], "read-write server found; leaving the read-only one");
+                    self.next_host = host;
+                    self.session.transport_lost(now);
+                }
                 IoWake::Command(cmd) => self.command(cmd),
                 IoWake::Unwatch(id) => self.unwatched(id),
             }

@@ -38,6 +38,7 @@ mod error;
 mod multi;
 mod ops;
 mod path;
+mod rw_probe;
 mod session;
 mod state;
 mod watcher;

@@ -20,8 +20,8 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 use tracing::{debug, warn, Span};
 use zk_proto::{
-    write_frame, xid, AuthPacket, ConnectRequest, ConnectResponse, EventType, FrameCodec, Jute, KeeperState, OpCode,
-    RemoveWatchesRequest, ReplyHeader, Request, RequestHeader, Response, WatcherEvent, WatcherType,
+    write_frame, xid, AuthPacket, ConnectRequest, EventType, FrameCodec, Jute, KeeperState, OpCode,
+    RemoveWatchesRequest, Request, RequestHeader, Response, WatcherType,
 };
 
 use crate::error::Error;
@@ -29,6 +29,7 @@ use crate::state::SessionState;
 use crate::watcher::WatchedEvent;
 use crate::watches::{WatchKind, WatchRegistry, WatcherId};
 
+mod inbound;
 #[cfg(test)]
 mod tests;
 
@@ -142,6 +143,9 @@ pub(crate) struct Session {
     /// Credentials replayed on every connection; the id is the caller still waiting for the first reply.
     auths: Vec<(AuthPacket, Option<RequestId>)>,
     pending_auths: VecDeque<Option<RequestId>>,
+    /// Whether a read-write server has accepted this session (a session from a read-only server is
+    /// not resumed elsewhere).
+    seen_rw: bool,
     /// The id of a pending `close`.
     closing: Option<RequestId>,
     watches: WatchRegistry,
@@ -154,6 +158,7 @@ impl Session {
     /// A session that has not connected yet.
     pub(crate) fn new(config: SessionConfig, now: Instant) -> Session {
         Session {
+            seen_rw: config.session_id != 0,
             session_id: config.session_id,
             password: config.password.clone(),
             negotiated: config.session_timeout,
@@ -229,12 +234,15 @@ impl Session {
         }
         self.inbuf.clear();
         self.outbuf.clear();
+        // A session only ever seen by read-only servers is local to one of them: a read-write server
+        // would not know it, so ask for a new session (as the Java client does).
+        let session_id = if self.seen_rw { self.session_id } else { 0 };
         let connect = ConnectRequest {
             protocol_version: 0,
             last_zxid_seen: self.last_zxid,
             time_out: i32::try_from(self.config.session_timeout.as_millis()).unwrap_or(i32::MAX),
-            session_id: self.session_id,
-            passwd: if self.session_id == 0 { Bytes::from_static(&[0; 16]) } else { self.password.clone() },
+            session_id,
+            passwd: if session_id == 0 { Bytes::from_static(&[0; 16]) } else { self.password.clone() },
             read_only: Some(self.config.read_only),
         };
         let max = self.config.max_frame;
@@ -251,24 +259,22 @@ impl Session {
                 self.pending_auths.push_back(id.take());
             }
         }
-        if self.session_id != 0 {
-            for request in self.watches.set_watches(self.last_zxid) {
-                let header = RequestHeader { xid: xid::SET_WATCHES, op_code: request.op_code().code() };
-                if write_frame(&mut self.outbuf, max, |buf| {
-                    header.encode(buf);
-                    request.encode(buf);
-                })
-                .is_ok()
-                {
-                    self.pending.push_back(Pending {
-                        xid: xid::SET_WATCHES,
-                        op: request.op_code(),
-                        id: None,
-                        watch: None,
-                        remove: None,
-                        span: Span::none(),
-                    });
-                }
+        for request in self.watches.set_watches(self.last_zxid) {
+            let header = RequestHeader { xid: xid::SET_WATCHES, op_code: request.op_code().code() };
+            if write_frame(&mut self.outbuf, max, |buf| {
+                header.encode(buf);
+                request.encode(buf);
+            })
+            .is_ok()
+            {
+                self.pending.push_back(Pending {
+                    xid: xid::SET_WATCHES,
+                    op: request.op_code(),
+                    id: None,
+                    watch: None,
+                    remove: None,
+                    span: Span::none(),
+                });
             }
         }
         self.phase = Phase::Handshaking { deadline: now + self.config.connect_timeout };
@@ -500,135 +506,6 @@ impl Session {
         };
         self.last_send = now;
         self.pending.push_back(Pending { xid, op, id, watch, remove, span });
-    }
-
-    fn handle_frame(&mut self, mut frame: Bytes, now: Instant) {
-        if let Phase::Handshaking { .. } = self.phase {
-            match ConnectResponse::decode(&mut frame) {
-                Ok(response) => self.handshake_done(response, now),
-                Err(err) => {
-                    warn!(%err, "malformed ConnectResponse");
-                    self.lose("malformed ConnectResponse");
-                }
-            }
-            return;
-        }
-        let header = match ReplyHeader::decode(&mut frame) {
-            Ok(header) => header,
-            Err(err) => {
-                warn!(%err, "malformed reply header");
-                return self.lose("malformed reply header");
-            }
-        };
-        match header.xid {
-            xid::NOTIFICATION => self.notification(header, frame),
-            xid::PING => {}
-            xid::AUTH => {
-                let id = self.pending_auths.pop_front().flatten();
-                if header.err == 0 {
-                    self.complete(id, Ok(Response::Auth));
-                } else {
-                    warn!(err = header.err, "authentication failed");
-                    self.complete(id, Err(Error::AuthFailed));
-                    self.terminate(SessionState::AuthFailed);
-                }
-            }
-            _ => self.reply(header, frame),
-        }
-    }
-
-    fn handshake_done(&mut self, response: ConnectResponse, now: Instant) {
-        if response.time_out <= 0 {
-            warn!(session_id = self.session_id, "session expired");
-            return self.terminate(SessionState::Expired);
-        }
-        self.session_id = response.session_id;
-        self.password = response.passwd;
-        self.negotiated = Duration::from_millis(response.time_out as u64);
-        self.phase = Phase::Connected;
-        self.last_recv = now;
-        let read_only = response.read_only == Some(true);
-        debug!(session_id = self.session_id, timeout = ?self.negotiated, read_only, "session established");
-        self.set_state(if read_only { SessionState::ConnectedReadOnly } else { SessionState::Connected });
-        while let Some(queued) = self.queued.pop_front() {
-            self.send(queued, now);
-        }
-    }
-
-    fn notification(&mut self, header: ReplyHeader, mut frame: Bytes) {
-        let event = match WatcherEvent::decode(&mut frame) {
-            Ok(event) => event,
-            Err(err) => {
-                warn!(%err, "malformed notification");
-                return self.lose("malformed notification");
-            }
-        };
-        let Ok(event_type) = EventType::try_from(event.event_type) else {
-            warn!(event_type = event.event_type, "notification of unknown type ignored");
-            return;
-        };
-        debug!(%event_type, path = %event.path, zxid = header.zxid, "notification");
-        for (watcher, done) in self.watches.dispatch(event_type, &event.path) {
-            let event = WatchedEvent {
-                event_type,
-                state: KeeperState::SyncConnected,
-                path: event.path.clone(),
-                zxid: header.zxid,
-            };
-            self.outputs.push_back(Output::Watch { watcher, event, done });
-        }
-    }
-
-    fn reply(&mut self, header: ReplyHeader, mut frame: Bytes) {
-        let Some(pending) = self.pending.pop_front() else {
-            warn!(xid = header.xid, "reply with no request in flight");
-            return self.lose("unexpected reply");
-        };
-        if pending.xid != header.xid {
-            warn!(expected = pending.xid, got = header.xid, "reply out of order");
-            self.pending.push_front(pending);
-            return self.lose("reply out of order");
-        }
-        if header.zxid > 0 {
-            self.last_zxid = self.last_zxid.max(header.zxid);
-        }
-        let result = if header.err != 0 {
-            Err(Error::from_code(header.err))
-        } else {
-            match Response::decode(pending.op, &mut frame) {
-                Ok(response) => Ok(response),
-                Err(err) => {
-                    pending.span.in_scope(|| warn!(%err, "malformed reply body"));
-                    self.pending.push_front(pending);
-                    return self.lose("malformed reply");
-                }
-            }
-        };
-        pending.span.in_scope(|| debug!(xid = header.xid, zxid = header.zxid, err = header.err, "reply"));
-        if let Some(watch) = pending.watch {
-            match (&result, pending.op) {
-                (Ok(_), _) => self.watches.add(watch.id, watch.kind, watch.path),
-                (Err(Error::NoNode), OpCode::Exists) => self.watches.add(watch.id, WatchKind::Exist, watch.path),
-                _ => self.outputs.push_back(Output::Unregistered(watch.id)),
-            }
-        }
-        if let (Some((path, watcher_type)), Ok(_)) = (pending.remove, &result) {
-            for (watcher, event_type) in self.watches.remove_path(&path, watcher_type) {
-                let event =
-                    WatchedEvent { event_type, state: KeeperState::SyncConnected, path: path.clone(), zxid: -1 };
-                self.outputs.push_back(Output::Watch { watcher, event, done: true });
-            }
-        }
-        if pending.id.is_none() {
-            if let Err(err) = &result {
-                debug!(op = %pending.op, %err, "internal request failed");
-            }
-        }
-        let closed = pending.op == OpCode::CloseSession;
-        self.complete(pending.id, result);
-        if closed {
-            self.terminate(SessionState::Closed);
-        }
     }
 
     fn fail(&mut self, id: Option<RequestId>, watch: Option<WatchRegistration>, err: Error) {

@@ -476,6 +476,29 @@ fn read_only_server_is_reported() {
 }
 
 #[test]
+fn a_session_seen_only_read_only_is_not_resumed() {
+    let now = Instant::now();
+    let mut s = Session::new(SessionConfig { read_only: true, ..config() }, now);
+    s.transport_connected(now);
+    sent(&mut s);
+    s.receive(&connect_response(3000, SID, true), now);
+    s.transport_lost(now);
+    s.transport_connected(now);
+    let connect = ConnectRequest::from_bytes(sent(&mut s)[0].clone()).unwrap();
+    assert_eq!((connect.session_id, connect.passwd), (0, Bytes::from_static(&[0; 16])));
+    // Once a read-write server has the session, it is always resumed.
+    s.receive(&connect_response(3000, SID + 1, false), now);
+    s.transport_lost(now);
+    s.transport_connected(now);
+    let connect = ConnectRequest::from_bytes(sent(&mut s)[0].clone()).unwrap();
+    assert_eq!(connect.session_id, SID + 1);
+    s.receive(&connect_response(3000, SID + 1, true), now);
+    s.transport_lost(now);
+    s.transport_connected(now);
+    assert_eq!(ConnectRequest::from_bytes(sent(&mut s)[0].clone()).unwrap().session_id, SID + 1);
+}
+
+#[test]
 fn xids_wrap_to_one() {
     let now = Instant::now();
     let mut s = connected(now);

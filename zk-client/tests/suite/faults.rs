@@ -193,3 +193,29 @@ async fn connect_gives_up_when_nothing_answers() {
     assert_eq!(result.err(), Some(Error::Timeout));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn a_read_only_connection_keeps_looking_for_a_read_write_server() {
+    let server = shared_server!("a_read_only_connection_keeps_looking_for_a_read_write_server");
+    let fake = crate::fake_ro::start().await;
+    let zk = Client::builder()
+        .with_read_only(true)
+        .with_shuffled_hosts(false)
+        .connect(&format!("{fake},{}", server.connect_string()))
+        .await
+        .unwrap();
+    let mut states = zk.state_stream();
+    let first = next_state(&mut states).await;
+    if first == SessionState::ConnectedReadOnly {
+        assert_eq!(zk.session_id(), crate::fake_ro::FAKE_SESSION);
+        assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+        assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    } else {
+        // The probe already moved the client on before the stream was opened.
+        assert_eq!(first, SessionState::Connected);
+    }
+    // A session only seen by a read-only server is not resumed: the read-write server made a new one.
+    assert_ne!(zk.session_id(), crate::fake_ro::FAKE_SESSION);
+    zk.exists("/").await.unwrap();
+    zk.close().await.unwrap();
+}

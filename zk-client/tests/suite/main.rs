@@ -1,6 +1,7 @@
 //! Integration suite for zk-client against a real server (see `server.rs` for the selection and the
 //! skip rules). One binary, modules by topic.
 
+mod fake_ro;
 mod faults;
 mod ops;
 mod proxy;
