@@ -1,0 +1,187 @@
+//! The server under test. The suite is written against [`TestServer`]; today it runs against Apache
+//! ZooKeeper 3.8 (the Debian package), and `zk_server::testing::Server` can be added as another kind.
+//!
+//! Select with `ZK_RS_TEST_SERVER=apache` (the default). When the server cannot be started because
+//! Java or the jar is missing, tests print `SKIPPED: ...` and pass, unless `ZK_RS_REQUIRE_ORACLE=1`.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A ZooKeeper-protocol server the suite can talk to and bounce.
+pub trait TestServer: Send + Sync {
+    /// Which implementation this is (for messages).
+    fn name(&self) -> &'static str;
+    /// The client address.
+    fn addr(&self) -> SocketAddr;
+    /// `host:port` for a connect string.
+    fn connect_string(&self) -> String {
+        self.addr().to_string()
+    }
+    /// Kills the server (SIGKILL).
+    fn stop(&self);
+    /// Starts it again on the same port and data dir.
+    fn restart(&self);
+}
+
+/// The server tick used by the suite: sessions may be as short as 2 ticks.
+pub const TICK_MS: u64 = 200;
+
+const JARS: &[&str] = &[
+    "/usr/share/java/zookeeper.jar",
+    "/usr/share/java/zookeeper-jute.jar",
+    "/usr/share/java/netty-codec.jar",
+    "/usr/share/java/netty-resolver.jar",
+    "/usr/share/java/slf4j-simple.jar",
+];
+
+/// Apache ZooKeeper, standalone, as a child JVM in its own process group. A watchdog shell kills the
+/// JVM when the test process goes away, so no server outlives the suite.
+pub struct ApacheZk {
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+    child: Mutex<Option<Child>>,
+}
+
+impl ApacheZk {
+    /// Why Apache ZooKeeper cannot run here, if it cannot.
+    pub fn unavailable() -> Option<String> {
+        if Command::new("java").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+            return Some("java is not installed".into());
+        }
+        JARS.iter().find(|jar| !Path::new(jar).exists()).map(|jar| format!("{jar} is missing"))
+    }
+
+    /// Starts a server on a free loopback port with a fresh data dir.
+    pub fn start() -> ApacheZk {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = format!(
+            "tickTime={TICK_MS}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+             minSessionTimeout={}\nmaxSessionTimeout=60000\nmaxClientCnxns=0\n",
+            dir.path().join("data").display(),
+            2 * TICK_MS
+        );
+        std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
+        let server = ApacheZk { addr: SocketAddr::from(([127, 0, 0, 1], port)), dir, child: Mutex::new(None) };
+        server.spawn();
+        server
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    fn spawn(&self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let script = r#"java "$@" & j=$!
+            trap 'kill -9 $j 2>/dev/null; exit 0' TERM INT
+            while kill -0 "$PPID" 2>/dev/null && kill -0 "$j" 2>/dev/null; do sleep 0.5; done
+            kill -9 "$j" 2>/dev/null"#;
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("zk-watchdog")
+            .args([
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-Dzookeeper.4lw.commands.whitelist=*",
+                "-Dzookeeper.admin.enableServer=false",
+                "-Dzookeeper.extendedTypesEnabled=true",
+                "-Dznode.container.checkIntervalMs=100",
+                "-cp",
+                &JARS.join(":"),
+                "org.apache.zookeeper.server.ZooKeeperServerMain",
+            ])
+            .arg(self.dir.path().join("zoo.cfg"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("spawn java");
+        *self.child.lock().unwrap() = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if four_letter(self.addr, "ruok").as_deref() == Some("imok") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        self.stop();
+        panic!("Apache ZooKeeper did not answer ruok on {}; log:\n{log}", self.addr);
+    }
+}
+
+impl TestServer for ApacheZk {
+    fn name(&self) -> &'static str {
+        "apache-zookeeper-3.8"
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn stop(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-9", "--", &group]).status();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for ApacheZk {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Sends a four-letter word and returns the answer.
+pub fn four_letter(addr: SocketAddr, word: &str) -> Option<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.write_all(word.as_bytes()).ok()?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// Starts a fresh server of the selected kind, or `None` (after printing `SKIPPED`) when it cannot
+/// run here. Panics instead when `ZK_RS_REQUIRE_ORACLE=1`.
+pub fn start(test: &str) -> Option<Arc<dyn TestServer>> {
+    let kind = std::env::var("ZK_RS_TEST_SERVER").unwrap_or_else(|_| "apache".into());
+    match kind.as_str() {
+        "apache" => {
+            if let Some(why) = ApacheZk::unavailable() {
+                if std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() == Ok("1") {
+                    panic!("{test}: Apache ZooKeeper is required (ZK_RS_REQUIRE_ORACLE=1) but {why}");
+                }
+                eprintln!("SKIPPED: {test}: Apache ZooKeeper unavailable: {why}");
+                return None;
+            }
+            Some(Arc::new(ApacheZk::start()))
+        }
+        other => panic!("unknown ZK_RS_TEST_SERVER={other:?} (known: apache)"),
+    }
+}
+
+/// One server shared by the tests that do not stop it (each works under its own path).
+pub fn shared(test: &str) -> Option<Arc<dyn TestServer>> {
+    static SHARED: OnceLock<Option<Arc<dyn TestServer>>> = OnceLock::new();
+    let server = SHARED.get_or_init(|| start("shared server"));
+    if server.is_none() {
+        eprintln!("SKIPPED: {test}");
+    }
+    server.clone()
+}
