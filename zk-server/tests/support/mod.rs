@@ -62,8 +62,12 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Writes a `zoo.cfg` beside `data_dir` and starts the binary on it; returns once it serves.
     pub fn start(data_dir: &Path, options: &Options) -> ServerProcess {
+        Self::start_on(data_dir, options, free_port())
+    }
+
+    /// [`ServerProcess::start`] on a given port (e.g. the port of a killed server, for its clients).
+    pub fn start_on(data_dir: &Path, options: &Options, port: u16) -> ServerProcess {
         fs::create_dir_all(data_dir).unwrap();
-        let port = free_port();
         let root = data_dir.parent().unwrap();
         let cfg = root.join(format!("zoo-{port}.cfg"));
         fs::write(
@@ -78,7 +82,10 @@ impl ServerProcess {
             ),
         )
         .unwrap();
-        let log = root.join(format!("server-{port}.log"));
+        let log = root.join(format!(
+            "server-{port}-{}.log",
+            std::process::id() as u64 * 1000 + fs::read_dir(root).map_or(0, |d| d.count() as u64)
+        ));
         let out = fs::File::create(&log).unwrap();
         let child = Command::new(ZK_SERVER)
             .arg(&cfg)
