@@ -41,11 +41,13 @@ pub struct Options {
     pub snap_count: u32,
     pub extended_types: bool,
     pub tick_time: u32,
+    /// More `zoo.cfg` lines.
+    pub extra: &'static str,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { snap_count: 100_000, extended_types: true, tick_time: 2000 }
+        Options { snap_count: 100_000, extended_types: true, tick_time: 2000, extra: "" }
     }
 }
 
@@ -67,6 +69,13 @@ impl ServerProcess {
 
     /// [`ServerProcess::start`] on a given port (e.g. the port of a killed server, for its clients).
     pub fn start_on(data_dir: &Path, options: &Options, port: u16) -> ServerProcess {
+        let mut server = Self::spawn(data_dir, options, port);
+        server.wait_serving();
+        server
+    }
+
+    /// Starts the binary without waiting for it to serve.
+    pub fn spawn(data_dir: &Path, options: &Options, port: u16) -> ServerProcess {
         fs::create_dir_all(data_dir).unwrap();
         let root = data_dir.parent().unwrap();
         let cfg = root.join(format!("zoo-{port}.cfg"));
@@ -74,11 +83,12 @@ impl ServerProcess {
             &cfg,
             format!(
                 "tickTime={}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount={}\n\
-                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize=1024\n",
+                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize=1024\n{}\n",
                 options.tick_time,
                 data_dir.display(),
                 options.snap_count,
                 options.extended_types,
+                options.extra,
             ),
         )
         .unwrap();
@@ -96,10 +106,7 @@ impl ServerProcess {
             .stderr(out)
             .spawn()
             .unwrap();
-        let mut server =
-            ServerProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), data_dir: data_dir.into(), log };
-        server.wait_serving();
-        server
+        ServerProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), data_dir: data_dir.into(), log }
     }
 
     fn wait_serving(&mut self) {
