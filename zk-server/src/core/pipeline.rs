@@ -30,7 +30,12 @@ impl ServerCore {
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let session_id = conn.session_id;
         if !self.sessions.touch(session_id, now.mono_ms) {
-            // The session expired or is closing: tell the client and hang up.
+            if self.sessions.is_closing(session_id) {
+                // ZooKeeper drops a closing session's requests unanswered (MissingSessionException): the
+                // closeSession reply is still to come, in order, and then the connection closes.
+                return;
+            }
+            // The session expired: tell the client and hang up.
             let header = ReplyHeader {
                 xid: incoming.xid,
                 zxid: self.tree.last_processed_zxid(),

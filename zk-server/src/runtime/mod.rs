@@ -78,27 +78,42 @@ impl RunningServer {
     }
 }
 
-/// The clocks: monotonic ms since the server started, and the wall clock.
+fn wall_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The clocks: a monotonic ms clock, and the wall clock.
+///
+/// The monotonic clock starts at the wall-clock time of the server's start rather than at 0, so it keeps
+/// growing across restarts as ZooKeeper's `System.nanoTime` does: session ids derive from it, and a
+/// restarted server must not hand out the ids of the sessions it restored.
 #[derive(Debug, Clone, Copy)]
 struct Clock {
     start: Instant,
+    base_ms: i64,
 }
 
 impl Clock {
+    fn new() -> Clock {
+        Clock { start: Instant::now(), base_ms: wall_ms() }
+    }
+
     fn now(&self) -> Now {
-        let wall_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-        Now { mono_ms: self.start.elapsed().as_millis() as i64, wall_ms }
+        Now { mono_ms: self.base_ms + self.start.elapsed().as_millis() as i64, wall_ms: wall_ms() }
     }
 
     fn instant(&self, mono_ms: i64) -> tokio::time::Instant {
-        tokio::time::Instant::from_std(self.start + Duration::from_millis(mono_ms.max(0) as u64))
+        tokio::time::Instant::from_std(self.start + Duration::from_millis((mono_ms - self.base_ms).max(0) as u64))
     }
 }
+
+/// A standalone ZooKeeper's session tracker uses server id 1 (`createSessionTrackerServerId`).
+const STANDALONE_SESSION_SERVER_ID: i64 = 1;
 
 fn core_config(config: &ServerConfig) -> CoreConfig {
     let other = |key: &str| config.other.get(key).map(|p| p.value.trim().to_owned());
     CoreConfig {
-        server_id: config.server_id.unwrap_or(0),
+        server_id: STANDALONE_SESSION_SERVER_ID,
         tick_time: config.tick_time,
         timeouts: config.session_timeouts(),
         auth: config.auth.clone(),
@@ -117,7 +132,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     if config.is_distributed() {
         return Err(StartError::Unsupported("ensemble (server.N) configurations are not supported yet".into()));
     }
-    let clock = Clock { start: Instant::now() };
+    let clock = Clock::new();
     let dir = DataDir::open(&config.data_dir, Some(&config.data_log_dir))?;
     let trust_empty = config.other.get("snapshot.trust.empty").is_some_and(|p| p.value.trim() == "true");
     let (loaded, log) = tokio::task::spawn_blocking({
@@ -130,6 +145,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         };
         move || -> Result<_, PersistError> {
             let loaded = database::load(&dir, trust_empty)?;
+            // As ZooKeeperServer.loadData: a clean snapshot of what was loaded, before serving. Without
+            // it, a server stopped before its first snapCount snapshot leaves txn logs and no snapshot,
+            // which recovery (rightly) refuses.
+            database::write_snapshot(&dir, &loaded.tree, &loaded.sessions)?;
             let log = dir.open_txn_log(options)?;
             // As ZooKeeper does on every start: a snapshot of the loaded state, so that the logs
             // written from now on always follow a snapshot (ZooKeeper refuses logs without one).

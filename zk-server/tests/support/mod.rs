@@ -1,0 +1,152 @@
+//! Shared by the integration tests that run the `zk-server` binary: starting and killing it, oracle
+//! tools (skipped unless `ZK_RS_REQUIRE_ORACLE=1`), and a small blocking client built on `zk-proto`.
+#![allow(dead_code)]
+
+pub mod raw_client;
+
+use std::fs;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const ZK_SERVER: &str = env!("CARGO_BIN_EXE_zk-server");
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Whether a missing tool must fail the test (CI) rather than skip it.
+pub fn oracle_required() -> bool {
+    std::env::var("ZK_RS_REQUIRE_ORACLE").is_ok_and(|v| v == "1")
+}
+
+/// `Some(reason)` if `tool` is unusable. Call [`skip`] with it.
+pub fn missing_file(path: &str) -> Option<String> {
+    (!Path::new(path).exists()).then(|| format!("{path} not installed"))
+}
+
+/// Prints the SKIPPED line (or panics under `ZK_RS_REQUIRE_ORACLE=1`).
+pub fn skip(test: &str, reason: &str) {
+    let line = format!("SKIPPED: {test}: {reason} (scripts/install-apache-zk.sh)");
+    assert!(!oracle_required(), "{line}, but ZK_RS_REQUIRE_ORACLE=1");
+    eprintln!("{line}");
+}
+
+/// The `zoo.cfg` options of a test server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub snap_count: u32,
+    pub extended_types: bool,
+    pub tick_time: u32,
+    /// More `zoo.cfg` lines.
+    pub extra: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { snap_count: 100_000, extended_types: true, tick_time: 2000, extra: "" }
+    }
+}
+
+/// A `zk-server` process on a loopback port, killed when dropped. Its data directory outlives it, so a
+/// test can kill it and start another on the same data.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Writes a `zoo.cfg` beside `data_dir` and starts the binary on it; returns once it serves.
+    pub fn start(data_dir: &Path, options: &Options) -> ServerProcess {
+        Self::start_on(data_dir, options, free_port())
+    }
+
+    /// [`ServerProcess::start`] on a given port (e.g. the port of a killed server, for its clients).
+    pub fn start_on(data_dir: &Path, options: &Options, port: u16) -> ServerProcess {
+        let mut server = Self::spawn(data_dir, options, port);
+        server.wait_serving();
+        server
+    }
+
+    /// Starts the binary without waiting for it to serve.
+    pub fn spawn(data_dir: &Path, options: &Options, port: u16) -> ServerProcess {
+        fs::create_dir_all(data_dir).unwrap();
+        let root = data_dir.parent().unwrap();
+        let cfg = root.join(format!("zoo-{port}.cfg"));
+        fs::write(
+            &cfg,
+            format!(
+                "tickTime={}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount={}\n\
+                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize=1024\n{}\n",
+                options.tick_time,
+                data_dir.display(),
+                options.snap_count,
+                options.extended_types,
+                options.extra,
+            ),
+        )
+        .unwrap();
+        let log = root.join(format!(
+            "server-{port}-{}.log",
+            std::process::id() as u64 * 1000 + fs::read_dir(root).map_or(0, |d| d.count() as u64)
+        ));
+        let out = fs::File::create(&log).unwrap();
+        let child = Command::new(ZK_SERVER)
+            .arg(&cfg)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        ServerProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), data_dir: data_dir.into(), log }
+    }
+
+    fn wait_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("zk-server exited with {status} before serving:\n{}", self.log_text());
+            }
+            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "zk-server did not serve within 30 s:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `host:port` for a client.
+    pub fn connect_string(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// What the server logged so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown, no final sync.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
