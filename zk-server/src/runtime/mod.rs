@@ -150,9 +150,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             // which recovery (rightly) refuses.
             database::write_snapshot(&dir, &loaded.tree, &loaded.sessions)?;
             let log = dir.open_txn_log(options)?;
-            // As ZooKeeper does on every start: a snapshot of the loaded state, so that the logs
-            // written from now on always follow a snapshot (ZooKeeper refuses logs without one).
-            database::write_snapshot(&dir, &loaded.tree, &loaded.sessions)?;
             Ok((loaded, log))
         }
     })
