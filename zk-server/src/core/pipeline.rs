@@ -60,9 +60,9 @@ impl ServerCore {
                 }
             }
             Ok(OpCode::Sasl) => {
-                // No SASL mechanism is configured: fail as ZooKeeper does without one.
-                conn.send(&ReplyHeader { xid: incoming.xid, zxid: 0, err: ErrorCode::AuthFailed.code() }, None);
-                conn.close();
+                // No SASL mechanism is configured: ZooKeeper's processSasl finds no SASL server, logs
+                // an error and answers OK with a null token, keeping the connection.
+                super::reply::send_null_sasl_token(conn, incoming.xid);
             }
             Ok(_) => {
                 if conn.pending.is_empty() {
@@ -74,11 +74,8 @@ impl ServerCore {
             Err(unknown) => {
                 // ZooKeeper answers Unimplemented and drops the connection.
                 warn!(op = unknown, "unknown opcode; closing connection");
-                let header = ReplyHeader {
-                    xid: incoming.xid,
-                    zxid: self.tree.last_processed_zxid(),
-                    err: ErrorCode::Unimplemented.code(),
-                };
+                // The reply carries the request's zxid, which is -1 for a request that never got a txn.
+                let header = ReplyHeader { xid: incoming.xid, zxid: -1, err: ErrorCode::Unimplemented.code() };
                 conn.send(&header, None);
                 conn.close();
             }
@@ -144,6 +141,8 @@ impl ServerCore {
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
                 (xid::SET_WATCHES, Ok(Response::SetWatches2))
             }
+            // ZooKeeper answers a ping with the ping xid, whatever xid it came with.
+            Ok(Request::Ping) => (xid::PING, Ok(Response::Ping)),
             Ok(Request::WhoAmI) => (incoming.xid, Ok(read::who_am_i(&self.config.auth, conn.auth.ids()))),
             Ok(request) => {
                 let mut ctx = ReadContext {

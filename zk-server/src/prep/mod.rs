@@ -102,10 +102,13 @@ pub fn create_session(time_out: i32) -> Prepared {
 }
 
 /// The `closeSession` txn of a session: its ephemerals (including ones created by writes still in
-/// flight, which the speculative tree already holds), sorted so that replay order is deterministic.
+/// flight, which the speculative tree already holds), in the order ZooKeeper lists them: the iteration
+/// order of a clone of its `HashSet` (the deletes, and so their watch events, happen in this order).
 pub fn close_session(tree: &DataTree, session_id: i64) -> Prepared {
     let mut paths: Vec<String> = tree.ephemerals(session_id).map(str::to_owned).collect();
-    paths.sort();
+    // Creation order first: the order the Java set received them.
+    paths.sort_by_cached_key(|path| tree.get(path).map_or(0, |node| node.stat_persisted().czxid));
+    crate::java_hash::cloned_string_set_order(&mut paths);
     Prepared::new(OpCode::CloseSession, TxnBody::CloseSession(Some(CloseSessionTxn { paths2_delete: paths })))
 }
 
