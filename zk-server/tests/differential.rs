@@ -79,6 +79,41 @@ const ACCEPTED: &[(&str, &str, &str, &str, &str)] = &[
         "err=OK op=removeWatches",
     ),
     (
+        "paths",
+        "checkWatches \"\"",
+        "ZOOKEEPER-4466 (3.9): 3.8 walks the path's parents to find a persistent watch and misses the one on \"\"",
+        "err=NOWATCHER op=checkWatches",
+        "err=OK op=checkWatches",
+    ),
+    (
+        "paths",
+        "checkWatches \"p\"",
+        "ZOOKEEPER-4466 (3.9): 3.8 walks the path's parents to find a persistent watch and fails on \"p\"",
+        "err=MARSHALLINGERROR op=checkWatches",
+        "err=OK op=checkWatches",
+    ),
+    (
+        "sessions",
+        "deleteContainer from a client",
+        "3.8 reads a client's deleteContainer path from the whole packet (BadArguments); 3.9 decodes it: BadVersion",
+        "err=BADARGUMENTS op=deleteContainer",
+        "err=BADVERSION op=deleteContainer",
+    ),
+    (
+        "sessions",
+        "deleteContainer of a non-empty container",
+        "3.8 reads a client's deleteContainer path from the whole packet (BadArguments); 3.9 decodes it: NotEmpty",
+        "err=BADARGUMENTS op=deleteContainer",
+        "err=NOTEMPTY op=deleteContainer",
+    ),
+    (
+        "sessions",
+        "deleteContainer of a missing node",
+        "3.8 reads a client's deleteContainer path from the whole packet (BadArguments); 3.9 decodes it: NoNode",
+        "err=BADARGUMENTS op=deleteContainer",
+        "err=NONODE op=deleteContainer",
+    ),
+    (
         "protocol",
         "invalid UTF-8 path",
         "STILL DIFFERENT: Java decodes malformed UTF-8 leniently (U+FFFD, so the path is just missing); \

@@ -30,14 +30,13 @@ impl ServerCore {
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let session_id = conn.session_id;
         if !self.sessions.touch(session_id, now.mono_ms) {
-            // The session expired or is closing: tell the client and hang up.
-            let header = ReplyHeader {
-                xid: incoming.xid,
-                zxid: self.tree.last_processed_zxid(),
-                err: ErrorCode::SessionExpired.code(),
-            };
-            conn.send(&header, None);
-            conn.close();
+            // ZooKeeper drops the requests of a session that is closing or gone, unanswered ("Dropping
+            // request"): the connection goes when the closeSession commits, right after its reply.
+            debug!(session = format_args!("{session_id:#x}"), "request of a closing or unknown session dropped");
+            if !self.sessions.contains(session_id) && conn.pending.is_empty() {
+                // Nothing in flight will close this connection.
+                conn.close();
+            }
             return;
         }
         let op = OpCode::try_from(incoming.op_code);

@@ -135,7 +135,9 @@ fn delete_container(tree: &DataTree, path: &str) -> Result<Prepared, ErrorCode> 
         return Err(ErrorCode::NotEmpty);
     }
     if matches!(node.kind(), NodeKind::Ephemeral(_) | NodeKind::Persistent) {
-        return Err(ErrorCode::BadArguments);
+        // As ZooKeeper 3.9's PrepRequestProcessor (3.8 misreads a client's request and answers
+        // BadArguments whatever the node).
+        return Err(ErrorCode::BadVersion);
     }
     Ok(Prepared::new(OpCode::DeleteContainer, TxnBody::Delete(DeleteTxn { path: path.to_owned() })))
 }
@@ -169,4 +171,27 @@ fn next_version(current: i32, expected: i32) -> Result<i32, ErrorCode> {
         return Err(ErrorCode::BadVersion);
     }
     Ok(current.wrapping_add(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zk_proto::DeleteContainerRequest;
+
+    /// As ZooKeeper 3.9 (differential test, `sessions` script): NoNode, then NotEmpty, then BadVersion
+    /// for a node that is neither a container nor a TTL node.
+    #[test]
+    fn delete_container_errors() {
+        let tree = DataTree::new();
+        let auth = AuthConfig::default();
+        let ctx = PrepContext { auth: &auth, ids: &[], session_id: 1, extended_types: true, reconfig_enabled: false };
+        let delete = |path: &str| {
+            prepare(&tree, &ctx, &Request::DeleteContainer(DeleteContainerRequest { path: path.into() }))
+                .map(|prepared| prepared.op_code)
+        };
+        assert_eq!(delete("/missing"), Err(ErrorCode::NoNode));
+        assert_eq!(delete(ZOOKEEPER_PATH), Err(ErrorCode::NotEmpty));
+        assert_eq!(delete(QUOTA_PATH), Err(ErrorCode::BadVersion));
+        assert_eq!(delete("no-slash"), Err(ErrorCode::BadArguments));
+    }
 }

@@ -31,6 +31,12 @@ pub enum Step {
     ConnectWith { slot: usize, options: ConnectOptions },
     /// Sends a request with the slot's next xid and records the reply.
     Call { slot: usize, request: Request },
+    /// Sends several requests back to back before reading any reply, then records the replies (and the
+    /// notifications between them) in order.
+    Pipeline { slot: usize, requests: Vec<Request> },
+    /// Connects as the Java client reconnects: the connect request, auth packets and setWatches are
+    /// all sent before the connect response is read. Resumes the slot's session when `resume`.
+    Primed { slot: usize, resume: bool, auth: Vec<(String, String)>, set_watches: Option<Request> },
     /// Sends a request with a fixed xid (setWatches -8, ...). A setWatches' relative zxid is replaced by
     /// the slot's last seen zxid.
     CallXid { slot: usize, xid: i32, request: Request },
@@ -149,6 +155,8 @@ pub async fn run(addr: SocketAddr, script: &Script) -> Vec<Observed> {
             | Step::Resume { slot, .. }
             | Step::ConnectWith { slot, .. }
             | Step::Call { slot, .. }
+            | Step::Pipeline { slot, .. }
+            | Step::Primed { slot, .. }
             | Step::CallXid { slot, .. }
             | Step::Raw { slot, .. }
             | Step::Bytes { slot, .. }
@@ -245,6 +253,58 @@ async fn execute(addr: SocketAddr, step: &Step, slot: Option<&mut Slot>, items: 
             let xid = slot.xid();
             let reply = client(slot)?.call(xid, request).await;
             finish(slot, items, reply).await?;
+        }
+        Step::Pipeline { requests, .. } => {
+            for request in requests {
+                let xid = slot.xid();
+                client(slot)?.send(xid, request).await?;
+            }
+            for _ in requests {
+                let reply = client(slot)?.recv().await;
+                finish(slot, items, reply).await?;
+            }
+        }
+        Step::Primed { resume, auth, set_watches, .. } => {
+            let mut options = ConnectOptions::default();
+            if *resume {
+                let session = slot.session.clone().expect("resume of a slot without a session");
+                options = ConnectOptions::resume(&session, slot.last_zxid);
+            } else {
+                *slot = Slot::default();
+            }
+            if let Some(old) = slot.client.take() {
+                old.disconnect().await;
+            }
+            let mut raw = RawClient::open(addr).await?;
+            raw.set_timeout(REPLY_TIMEOUT);
+            raw.send_connect(&options.request()).await?;
+            for (scheme, credentials) in auth {
+                let packet = zk_proto::AuthPacket {
+                    auth_type: 0,
+                    scheme: scheme.clone(),
+                    auth: Bytes::copy_from_slice(credentials.as_bytes()),
+                };
+                raw.send(zk_proto::xid::AUTH, &Request::Auth(packet)).await?;
+            }
+            let mut set_watches = set_watches.clone();
+            match &mut set_watches {
+                Some(Request::SetWatches(w)) => w.relative_zxid = slot.last_zxid,
+                Some(Request::SetWatches2(w)) => w.relative_zxid = slot.last_zxid,
+                _ => {}
+            }
+            if let Some(request) = &set_watches {
+                raw.send(zk_proto::xid::SET_WATCHES, request).await?;
+            }
+            let response = raw.recv_connect().await?;
+            items.push(Item::Connect(response.clone()));
+            if response.time_out > 0 {
+                slot.session = Some(response);
+            }
+            slot.client = Some(raw);
+            for _ in 0..auth.len() + usize::from(set_watches.is_some()) {
+                let reply = client(slot)?.recv().await;
+                finish(slot, items, reply).await?;
+            }
         }
         Step::CallXid { xid, request, .. } => {
             let mut request = request.clone();

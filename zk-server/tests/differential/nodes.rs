@@ -124,6 +124,11 @@ pub fn paths() -> Script {
         s.call(format!("getAllChildrenNumber {path:?}"), 0, all_children(path));
         s.call(format!("addWatch {path:?}"), 0, add_watch(path, 0));
         s.call(format!("multi create {path:?}"), 0, multi(vec![m_create(path, b"", 0)]));
+        s.call(format!("getChildren2 {path:?}"), 0, children2(path, false));
+        s.call(format!("checkWatches {path:?}"), 0, check_watches(path, 3));
+        s.call(format!("removeWatches {path:?}"), 0, remove_watches(path, 3));
+        s.call(format!("getEphemerals {path:?}"), 0, ephemerals(path));
+        s.call(format!("multiRead getData {path:?}"), 0, multi_read(vec![m_get(path)]));
     }
     s.call("create /", 0, mk("/", b""));
     s.call("delete /", 0, delete("/", -1));

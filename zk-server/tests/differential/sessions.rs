@@ -22,7 +22,25 @@ pub fn sessions() -> Script {
     s.call("getChildren2 /s after close", 0, children2("/s", false));
     s.step("resume the closed session", Step::Resume { slot: 1, bad_password: false, zxid_bump: 0 });
     s.closed("closed session cannot be resumed", 1);
-    s.call("closeSession twice on one connection", 0, Request::CloseSession);
+    s.connect(5);
+    s.step(
+        "closeSession pipelined with a request after it",
+        Step::Pipeline { slot: 5, requests: vec![Request::CloseSession, exists("/s", false)] },
+    );
+    s.closed("after closeSession and a request", 5);
+    // Expiry: a session nobody holds expires; its ephemerals go, watchers hear it.
+    s.step(
+        "short session",
+        Step::ConnectWith { slot: 4, options: zk_testkit::ConnectOptions { timeout_ms: 4000, ..Default::default() } },
+    );
+    s.call("ephemeral of the short session", 4, create("/s/short", b"", open(), 1));
+    s.call("watch it", 0, get_data("/s/short", true));
+    s.step("drop the short session's connection", Step::Disconnect { slot: 4 });
+    s.step("ephemeral gone after expiry", Step::WaitGone { slot: 0, path: "/s/short".into(), ms: 20_000 });
+    s.events("NodeDeleted on expiry", 0);
+    s.call("getChildren2 /s after expiry", 0, children2("/s", false));
+    s.step("resume the expired session", Step::Resume { slot: 4, bad_password: false, zxid_bump: 0 });
+    s.closed("expired session closes", 4);
     s.connect(2);
     s.call("ping", 2, Request::Ping);
     s.step("ping with xid -2", Step::CallXid { slot: 2, xid: -2, request: Request::Ping });
@@ -40,6 +58,18 @@ pub fn sessions() -> Script {
         Request::DeleteContainer(zk_proto::DeleteContainerRequest { path: "/s".into() }),
     );
     s.call("after deleteContainer", 3, exists("/s", false));
+    s.call("a container with a child", 3, create_container("/s/c", 4));
+    s.call("its child", 3, mk("/s/c/x", b""));
+    s.call(
+        "deleteContainer of a non-empty container",
+        3,
+        Request::DeleteContainer(zk_proto::DeleteContainerRequest { path: "/s/c".into() }),
+    );
+    s.call(
+        "deleteContainer of a missing node",
+        3,
+        Request::DeleteContainer(zk_proto::DeleteContainerRequest { path: "/s/none".into() }),
+    );
     s
 }
 

@@ -90,6 +90,46 @@ pub fn watches() -> Script {
     s.call("setData /pw after removal", 0, set_data("/pw", b"3", -1));
     s.events("nothing after removal", 1);
     s.events("the recursive watch on / saw the setData", 2);
+    // Watches that are not set.
+    s.call("getData watch on a missing node: NoNode", 1, get_data("/w/absent", true));
+    s.call("getChildren watch on a missing node: NoNode", 1, children("/w/absent", true));
+    s.call("create /w/absent: fires nothing", 0, mk("/w/absent", b""));
+    s.events("no event for watches on missing nodes", 1);
+    s.call("checkWatches after a getData watch on a missing node", 1, check_watches("/w/absent", 3));
+    let mut watched_read = multi_read(vec![m_get("/w/absent"), m_children("/w/absent")]);
+    if let zk_proto::Request::MultiRead(m) = &mut watched_read {
+        for op in &mut m.ops {
+            match op {
+                zk_proto::MultiOp::GetData(r) => r.watch = true,
+                zk_proto::MultiOp::GetChildren(r) => r.watch = true,
+                _ => {}
+            }
+        }
+    }
+    s.call("multiRead with watch flags", 1, watched_read);
+    s.call("setData /w/absent after a watching multiRead", 0, set_data("/w/absent", b"x", -1));
+    s.call("create /w/absent/c after a watching multiRead", 0, mk("/w/absent/c", b""));
+    s.events("events of multiRead watch flags", 1);
+    // Pipelined requests: replies in order, notifications between them.
+    s.call("watch /w for the pipeline", 1, get_data("/w", true));
+    s.step(
+        "pipelined writes and reads",
+        Step::Pipeline {
+            slot: 1,
+            requests: vec![
+                set_data("/w", b"p1", -1),
+                get_data("/w", true),
+                mk("/w/p", b""),
+                children("/w", true),
+                delete("/w/p", -1),
+                set_data("/w", b"p2", -1),
+                exists("/w", false),
+                multi(vec![m_set("/w", b"p3", -1), m_check("/w/none", -1)]),
+                get_data("/w", false),
+            ],
+        },
+    );
+    s.events("nothing left after the pipeline", 1);
     s.call("addWatch invalid mode 5", 1, add_watch("/pw", 5));
     s
 }
@@ -136,6 +176,27 @@ pub fn reconnect() -> Script {
     s.call("recursive watch re-registered", 0, mk("/sw/keep/deep", b""));
     s.events("events of persistent watches", 1);
     s.call("checkWatches persistent re-registered", 1, check_watches("/sw/keep", 3));
+    // The Java client's reconnect: connect, auth and setWatches pipelined before the connect response.
+    s.step("disconnect before a primed reconnect", Step::Disconnect { slot: 1 });
+    s.call("setData /sw/keep while away (3)", 0, set_data("/sw/keep", b"k4", -1));
+    s.call("create /sw/primed while away", 0, mk("/sw/primed", b""));
+    s.step(
+        "primed reconnect",
+        Step::Primed {
+            slot: 1,
+            resume: true,
+            auth: vec![("digest".into(), "dave:pw".into())],
+            set_watches: Some(set_watches(&["/sw/keep"], &["/sw/primed", "/sw/later"], &[])),
+        },
+    );
+    s.call("whoAmI after a primed reconnect", 1, zk_proto::Request::WhoAmI);
+    s.call("create /sw/later", 0, mk("/sw/later", b""));
+    s.events("events after a primed reconnect", 1);
+    s.step(
+        "primed new session with a failing auth",
+        Step::Primed { slot: 6, resume: false, auth: vec![("bogus".into(), "x".into())], set_watches: None },
+    );
+    s.closed("primed failing auth closes", 6);
     // Bad reconnects.
     s.step("resume with a wrong password", Step::Resume { slot: 1, bad_password: true, zxid_bump: 0 });
     s.closed("wrong password closes", 1);
