@@ -15,7 +15,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::config::{FourLetterWords, HostPort, PrometheusConfig, ServerConfig};
+use crate::config::{FourLetterWords, HostPort, PrometheusConfig, Property, ServerConfig};
 use crate::runtime::{self, RunningServer, StartError};
 
 /// Options for a test [`Server`].
@@ -25,11 +25,18 @@ pub struct ServerBuilder {
     extended_types: bool,
     snap_count: i32,
     port: u16,
+    container_check_interval_ms: Option<u64>,
 }
 
 impl Default for ServerBuilder {
     fn default() -> Self {
-        ServerBuilder { tick_time: 200, extended_types: true, snap_count: 100_000, port: 0 }
+        ServerBuilder {
+            tick_time: 200,
+            extended_types: true,
+            snap_count: 100_000,
+            port: 0,
+            container_check_interval_ms: None,
+        }
     }
 }
 
@@ -58,6 +65,13 @@ impl ServerBuilder {
         self
     }
 
+    /// How often empty containers and expired TTL nodes are reaped (`znode.container.checkIntervalMs`,
+    /// default 60000 ms).
+    pub fn container_check_interval_ms(mut self, ms: u64) -> Self {
+        self.container_check_interval_ms = Some(ms);
+        self
+    }
+
     /// Starts the server.
     pub async fn start(self) -> io::Result<Server> {
         let data_dir = tempfile::Builder::new().prefix("zk-server-test").tempdir()?;
@@ -75,6 +89,10 @@ impl ServerBuilder {
         config.admin.port = 0;
         config.metrics.prometheus =
             Some(PrometheusConfig { host: "127.0.0.1".to_owned(), port: 0, export_jvm_info: false });
+        if let Some(ms) = self.container_check_interval_ms {
+            let key = "znode.container.checkIntervalMs".to_owned();
+            config.other.insert(key.clone(), Property { key, value: ms.to_string(), line: 0 });
+        }
         let running = runtime::start(config.clone()).await.map_err(to_io)?;
         let addr = running.local_addr();
         // Restarts reuse the port the first start got.

@@ -5,12 +5,30 @@ use std::net::IpAddr;
 use zk_proto::{ClientInfo, ErrorCode, Id};
 
 use super::{ip, AuthConfig};
+use crate::java_hash;
 
 /// The ids of a connection (`ServerCnxn.authInfo`): `ip:<client address>` from the start, then whatever
-/// auth packets add. Each id appears once, in the order first added.
+/// auth packets add. Each id appears once.
+///
+/// ZooKeeper keeps them in a set backed by a `ConcurrentHashMap`, and its iteration order is visible:
+/// `whoAmI` lists the ids in it, and an `auth` ACL expands to them in it. So the ids are kept in that
+/// order too ([`java_set_order`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthInfo {
     ids: Vec<Id>,
+}
+
+/// The jute-generated `Id.hashCode`.
+fn java_id_hash(id: &Id) -> i32 {
+    let result = 37i32.wrapping_mul(17).wrapping_add(java_hash::string_hash(&id.scheme));
+    37i32.wrapping_mul(result).wrapping_add(java_hash::string_hash(&id.id))
+}
+
+/// Orders ids as a `ConcurrentHashMap`-backed set iterates them: by bin, and within a bin in insertion
+/// order (`ids` is in insertion order within bins already, so a stable sort keeps it).
+fn java_set_order(ids: &mut [Id]) {
+    let table = java_hash::concurrent_table(ids.len());
+    ids.sort_by_key(|id| java_hash::bin(java_id_hash(id), table));
 }
 
 impl AuthInfo {
@@ -33,6 +51,7 @@ impl AuthInfo {
     pub fn add(&mut self, id: Id) {
         if !self.ids.contains(&id) {
             self.ids.push(id);
+            java_set_order(&mut self.ids);
         }
     }
 
@@ -43,7 +62,7 @@ impl AuthInfo {
         self.ids.len() != before
     }
 
-    /// The ids, in the order added.
+    /// The ids, in ZooKeeper's iteration order.
     pub fn ids(&self) -> &[Id] {
         &self.ids
     }
@@ -87,20 +106,34 @@ mod tests {
         assert_eq!(auth.authenticate(&config, "digest", b"user:password"), Ok(()), "added once");
         assert_eq!(auth.authenticate(&config, "digest", b"super:secret"), Ok(()));
         assert_eq!(auth.authenticate(&config, "bogus", b""), Err(ErrorCode::AuthFailed));
+        // In Java's ConcurrentHashMap order (bins 6, 7, 8 and 15), not in the order added.
         assert_eq!(
             auth.ids(),
             &[
-                Id::new("ip", "0:0:0:0:0:0:0:1"),
                 Id::new("digest", "user:tpUq/4Pn5A64fVZyQ0gOJ8ZWqkY="),
                 Id::new("super", ""),
                 Id::new("digest", "super:lK75jTNcA+U9vtVEw5vB51mj/w4="),
+                Id::new("ip", "0:0:0:0:0:0:0:1"),
             ]
         );
         assert_eq!(
             auth.who_am_i(&config),
-            vec![info("ip", "0:0:0:0:0:0:0:1"), info("digest", "user"), info("super", ""), info("digest", "super")]
+            vec![info("digest", "user"), info("super", ""), info("digest", "super"), info("ip", "0:0:0:0:0:0:0:1")]
         );
         assert!(auth.remove(&Id::new("super", "")));
         assert!(!auth.remove(&Id::new("super", "")));
+    }
+
+    /// As Apache ZooKeeper 3.8 answers `whoAmI` (differential test, `acls` script).
+    #[test]
+    fn ids_iterate_in_java_hash_set_order() {
+        let config = AuthConfig::default();
+        let mut auth = AuthInfo::new("127.0.0.1".parse().unwrap());
+        auth.authenticate(&config, "digest", b"alice:secret").unwrap();
+        auth.authenticate(&config, "digest", b"carol:c").unwrap();
+        assert_eq!(
+            auth.who_am_i(&config),
+            vec![info("digest", "alice"), info("digest", "carol"), info("ip", "127.0.0.1")]
+        );
     }
 }

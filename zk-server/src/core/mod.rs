@@ -120,7 +120,10 @@ pub struct ServerCore {
 impl ServerCore {
     /// A core over recovered state: the tree and sessions as of `tree.last_processed_zxid()`.
     pub fn new(config: CoreConfig, tree: DataTree, restored_sessions: &[(i64, i32)], now: Now) -> ServerCore {
-        let first_id = crate::session::initial_session_id(config.server_id, now.mono_ms);
+        // ZooKeeper takes a monotonic clock with an arbitrary (in practice boot-time) origin; ours starts
+        // at 0 with the server, which would hand out session id 0 ("no session") and reuse the ids of
+        // restored sessions after a restart. The wall clock does neither.
+        let first_id = crate::session::initial_session_id(config.server_id, now.wall_ms);
         let mut sessions = SessionTracker::new(config.tick_time, first_id, now.mono_ms);
         for &(id, timeout) in restored_sessions {
             sessions.track_session(id, timeout, now.mono_ms);
@@ -181,5 +184,31 @@ impl ServerCore {
         self.outputs.push_back(Output::Persist(entry.clone()));
         self.in_flight.push_back(InFlight { entry, origin });
         zxid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh server must not hand out session id 0 ("no session"): it did when the first id came from
+    /// a clock that starts with the server (differential test, `sessions` script).
+    #[test]
+    fn first_session_id_is_not_zero_on_a_fresh_server() {
+        let config = CoreConfig {
+            server_id: 0,
+            tick_time: 2000,
+            timeouts: SessionTimeouts { min: 4000, max: 40000 },
+            auth: AuthConfig::default(),
+            extended_types: true,
+            reconfig_enabled: false,
+            digest_enabled: true,
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+        };
+        let now = Now { mono_ms: 0, wall_ms: 1_700_000_000_000 };
+        let core = ServerCore::new(config, DataTree::new(), &[], now);
+        assert_eq!(core.sessions.next_session_id(), crate::session::initial_session_id(0, now.wall_ms));
+        assert_ne!(core.sessions.next_session_id(), 0);
     }
 }

@@ -30,19 +30,13 @@ impl ServerCore {
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let session_id = conn.session_id;
         if !self.sessions.touch(session_id, now.mono_ms) {
-            if self.sessions.is_closing(session_id) {
-                // ZooKeeper drops a closing session's requests unanswered (MissingSessionException): the
-                // closeSession reply is still to come, in order, and then the connection closes.
-                return;
+            // ZooKeeper drops the requests of a session that is closing or gone, unanswered ("Dropping
+            // request"): the connection goes when the closeSession commits, right after its reply.
+            debug!(session = format_args!("{session_id:#x}"), "request of a closing or unknown session dropped");
+            if !self.sessions.contains(session_id) && conn.pending.is_empty() {
+                // Nothing in flight will close this connection.
+                conn.close();
             }
-            // The session expired: tell the client and hang up.
-            let header = ReplyHeader {
-                xid: incoming.xid,
-                zxid: self.tree.last_processed_zxid(),
-                err: ErrorCode::SessionExpired.code(),
-            };
-            conn.send(&header, None);
-            conn.close();
             return;
         }
         let op = OpCode::try_from(incoming.op_code);
@@ -65,9 +59,9 @@ impl ServerCore {
                 }
             }
             Ok(OpCode::Sasl) => {
-                // No SASL mechanism is configured: fail as ZooKeeper does without one.
-                conn.send(&ReplyHeader { xid: incoming.xid, zxid: 0, err: ErrorCode::AuthFailed.code() }, None);
-                conn.close();
+                // No SASL mechanism is configured: ZooKeeper's processSasl finds no SASL server, logs
+                // an error and answers OK with a null token, keeping the connection.
+                super::reply::send_null_sasl_token(conn, incoming.xid);
             }
             Ok(_) => {
                 if conn.pending.is_empty() {
@@ -79,11 +73,8 @@ impl ServerCore {
             Err(unknown) => {
                 // ZooKeeper answers Unimplemented and drops the connection.
                 warn!(op = unknown, "unknown opcode; closing connection");
-                let header = ReplyHeader {
-                    xid: incoming.xid,
-                    zxid: self.tree.last_processed_zxid(),
-                    err: ErrorCode::Unimplemented.code(),
-                };
+                // The reply carries the request's zxid, which is -1 for a request that never got a txn.
+                let header = ReplyHeader { xid: incoming.xid, zxid: -1, err: ErrorCode::Unimplemented.code() };
                 conn.send(&header, None);
                 conn.close();
             }
@@ -149,6 +140,8 @@ impl ServerCore {
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
                 (xid::SET_WATCHES, Ok(Response::SetWatches2))
             }
+            // ZooKeeper answers a ping with the ping xid, whatever xid it came with.
+            Ok(Request::Ping) => (xid::PING, Ok(Response::Ping)),
             Ok(Request::WhoAmI) => (incoming.xid, Ok(read::who_am_i(&self.config.auth, conn.auth.ids()))),
             Ok(request) => {
                 let mut ctx = ReadContext {

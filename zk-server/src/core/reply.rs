@@ -21,6 +21,15 @@ pub(super) fn send_events(conn: &mut Conn, events: impl IntoIterator<Item = (i64
     }
 }
 
+/// Answers a `sasl` request when no SASL mechanism is configured: OK with a null token (a `-1` buffer
+/// length), as ZooKeeper's `processSasl` does when the connection has no SASL server.
+pub(super) fn send_null_sasl_token(conn: &mut Conn, xid: i32) {
+    let mut frame = bytes::BytesMut::new();
+    zk_proto::Jute::encode(&ReplyHeader { xid, zxid: 0, err: 0 }, &mut frame);
+    zk_proto::Jute::encode(&None::<bytes::Bytes>, &mut frame);
+    conn.send_frame(frame.freeze());
+}
+
 /// The wire result of one (sub-)op of a committed multi.
 fn multi_result(op: &OpResult, sub_op: i32) -> WireResult {
     match op {

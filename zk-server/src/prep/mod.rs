@@ -102,10 +102,13 @@ pub fn create_session(time_out: i32) -> Prepared {
 }
 
 /// The `closeSession` txn of a session: its ephemerals (including ones created by writes still in
-/// flight, which the speculative tree already holds), sorted so that replay order is deterministic.
+/// flight, which the speculative tree already holds), in the order ZooKeeper lists them: the iteration
+/// order of a clone of its `HashSet` (the deletes, and so their watch events, happen in this order).
 pub fn close_session(tree: &DataTree, session_id: i64) -> Prepared {
     let mut paths: Vec<String> = tree.ephemerals(session_id).map(str::to_owned).collect();
-    paths.sort();
+    // Creation order first: the order the Java set received them.
+    paths.sort_by_cached_key(|path| tree.get(path).map_or(0, |node| node.stat_persisted().czxid));
+    crate::java_hash::cloned_string_set_order(&mut paths);
     Prepared::new(OpCode::CloseSession, TxnBody::CloseSession(Some(CloseSessionTxn { paths2_delete: paths })))
 }
 
@@ -132,7 +135,9 @@ fn delete_container(tree: &DataTree, path: &str) -> Result<Prepared, ErrorCode> 
         return Err(ErrorCode::NotEmpty);
     }
     if matches!(node.kind(), NodeKind::Ephemeral(_) | NodeKind::Persistent) {
-        return Err(ErrorCode::BadArguments);
+        // As ZooKeeper 3.9's PrepRequestProcessor (3.8 misreads a client's request and answers
+        // BadArguments whatever the node).
+        return Err(ErrorCode::BadVersion);
     }
     Ok(Prepared::new(OpCode::DeleteContainer, TxnBody::Delete(DeleteTxn { path: path.to_owned() })))
 }
@@ -166,4 +171,27 @@ fn next_version(current: i32, expected: i32) -> Result<i32, ErrorCode> {
         return Err(ErrorCode::BadVersion);
     }
     Ok(current.wrapping_add(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zk_proto::DeleteContainerRequest;
+
+    /// As ZooKeeper 3.9 (differential test, `sessions` script): NoNode, then NotEmpty, then BadVersion
+    /// for a node that is neither a container nor a TTL node.
+    #[test]
+    fn delete_container_errors() {
+        let tree = DataTree::new();
+        let auth = AuthConfig::default();
+        let ctx = PrepContext { auth: &auth, ids: &[], session_id: 1, extended_types: true, reconfig_enabled: false };
+        let delete = |path: &str| {
+            prepare(&tree, &ctx, &Request::DeleteContainer(DeleteContainerRequest { path: path.into() }))
+                .map(|prepared| prepared.op_code)
+        };
+        assert_eq!(delete("/missing"), Err(ErrorCode::NoNode));
+        assert_eq!(delete(ZOOKEEPER_PATH), Err(ErrorCode::NotEmpty));
+        assert_eq!(delete(QUOTA_PATH), Err(ErrorCode::BadVersion));
+        assert_eq!(delete("no-slash"), Err(ErrorCode::BadArguments));
+    }
 }

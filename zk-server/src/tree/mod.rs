@@ -189,8 +189,10 @@ impl DataTree {
     /// The number of descendants of `path` (`getAllChildrenNumber`); 0 for a missing node.
     pub fn get_all_children_number(&self, path: &str) -> i32 {
         if key(path) == "/" {
-            // ZooKeeper: every node but the root (and its "" alias).
-            return i32::try_from(self.nodes.len().saturating_sub(1)).unwrap_or(i32::MAX);
+            // ZooKeeper: every node but the root (and its "" alias). For "" it counts the map keys that
+            // start with "/", which include the root's "/" alias: one more.
+            let extra = usize::from(path.is_empty());
+            return i32::try_from(self.nodes.len().saturating_sub(1) + extra).unwrap_or(i32::MAX);
         }
         let mut count: usize = 0;
         let mut stack: Vec<&Node> = self.get(path).into_iter().collect();

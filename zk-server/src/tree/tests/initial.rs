@@ -47,6 +47,8 @@ fn fresh_tree_counters_match_zookeeper() {
     let tree = DataTree::new();
     assert_eq!(tree.node_count(), 5);
     assert_eq!(tree.get_all_children_number("/"), 3);
+    // ZooKeeper counts the keys starting with "/" for "", the root's "/" alias included.
+    assert_eq!(tree.get_all_children_number(""), 4);
     assert_eq!(tree.get_all_children_number("/zookeeper"), 2);
     assert_eq!(tree.get_all_children_number("/missing"), 0);
     assert_eq!(tree.last_processed_zxid(), 0);

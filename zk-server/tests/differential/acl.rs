@@ -1,0 +1,116 @@
+//! ACLs: digest and ip ACLs, `addauth`, the `auth` scheme, NoAuth for every operation, getACL
+//! masking, invalid ACLs and whoAmI.
+
+use super::harness::Script;
+use super::ops::*;
+use zk_proto::{perms, Acl, Id, Request};
+
+/// Denials, masking and ACL validation.
+pub fn acls() -> Script {
+    let alice = digest_id("alice:secret");
+    let bob = digest_id("bob:pw");
+    let alice_all = vec![Acl::new(perms::ALL, alice.clone())];
+    let mut s = Script::default();
+    s.connect(0); // alice
+    s.connect(1); // anonymous
+    s.connect(2); // bob
+    s.auth("addauth alice", 0, "digest", "alice:secret");
+    s.auth("addauth bob", 2, "digest", "bob:pw");
+    s.call("whoAmI alice", 0, Request::WhoAmI);
+    s.call("whoAmI anonymous", 1, Request::WhoAmI);
+    s.call("create /acl (open)", 0, mk("/acl", b""));
+    s.call("create /acl/secret (alice only)", 0, create("/acl/secret", b"s", alice_all.clone(), 0));
+    s.call("create /acl/secret/child", 0, mk("/acl/secret/child", b""));
+    s.call("alice reads", 0, get_data("/acl/secret", false));
+    for (slot, who) in [(1, "anonymous"), (2, "bob")] {
+        s.call(format!("{who} getData: NoAuth"), slot, get_data("/acl/secret", false));
+        s.call(format!("{who} setData: NoAuth"), slot, set_data("/acl/secret", b"x", -1));
+        s.call(format!("{who} exists"), slot, exists("/acl/secret", false));
+        s.call(format!("{who} getChildren: NoAuth"), slot, children("/acl/secret", false));
+        s.call(format!("{who} getChildren2: NoAuth"), slot, children2("/acl/secret", false));
+        s.call(format!("{who} getACL: NoAuth"), slot, get_acl("/acl/secret"));
+        s.call(format!("{who} setACL: NoAuth"), slot, set_acl("/acl/secret", open(), -1));
+        s.call(format!("{who} create child: NoAuth"), slot, mk("/acl/secret/x", b""));
+        s.call(format!("{who} delete child: NoAuth"), slot, delete("/acl/secret/child", -1));
+        s.call(format!("{who} getAllChildrenNumber"), slot, all_children("/acl/secret"));
+        s.call(format!("{who} sync"), slot, sync("/acl/secret"));
+        s.call(format!("{who} addWatch"), slot, add_watch("/acl/secret", 0));
+        s.call(format!("{who} multi setData: NoAuth"), slot, multi(vec![m_set("/acl/secret", b"", -1)]));
+        s.call(format!("{who} multi check"), slot, multi(vec![m_check("/acl/secret", -1)]));
+        s.call(format!("{who} multiRead"), slot, multi_read(vec![m_get("/acl/secret"), m_children("/acl/secret")]));
+        s.call(format!("{who} delete the node itself (parent is open)"), slot, delete("/acl/secret/nope", -1));
+    }
+    // Partial permissions: read for everyone, everything for alice.
+    let mixed = vec![Acl::new(perms::READ, Id::anyone()), Acl::new(perms::ALL, alice.clone())];
+    s.call("create /acl/mixed", 0, create("/acl/mixed", b"m", mixed, 0));
+    s.call("anonymous getACL of a readable node (masking)", 1, get_acl("/acl/mixed"));
+    s.call("alice getACL (admin)", 0, get_acl("/acl/mixed"));
+    s.call("anonymous getData", 1, get_data("/acl/mixed", false));
+    s.call("anonymous setData: NoAuth", 1, set_data("/acl/mixed", b"", -1));
+    let admin_only = vec![Acl::new(perms::ADMIN, Id::anyone()), Acl::new(perms::ALL, bob.clone())];
+    s.call("create /acl/admin (admin for all)", 2, create("/acl/admin", b"", admin_only, 0));
+    s.call("anonymous getACL with ADMIN only", 1, get_acl("/acl/admin"));
+    s.call("anonymous getData with ADMIN only: NoAuth", 1, get_data("/acl/admin", false));
+    // The `auth` scheme.
+    s.call("auth ACL without credentials: InvalidACL", 1, create("/acl/a1", b"", Acl::creator_all(), 0));
+    s.call("auth ACL with credentials", 0, create2("/acl/a2", b"", Acl::creator_all(), 0));
+    s.call("getACL of the auth node", 0, get_acl("/acl/a2"));
+    s.auth("second digest identity for alice", 0, "digest", "carol:c");
+    s.call("auth ACL with two identities", 0, create("/acl/a3", b"", Acl::creator_all(), 0));
+    s.call("getACL of a3", 0, get_acl("/acl/a3"));
+    s.call("whoAmI with two identities", 0, Request::WhoAmI);
+    // Invalid ACLs.
+    let invalid: Vec<(&str, Vec<Acl>)> = vec![
+        ("empty ACL", vec![]),
+        ("unknown scheme", vec![Acl::new(perms::ALL, Id::new("bogus", "x"))]),
+        ("digest without colon", vec![Acl::new(perms::ALL, Id::new("digest", "nocolon"))]),
+        ("bad ip", vec![Acl::new(perms::ALL, Id::new("ip", "1.2.3"))]),
+        ("bad ip mask", vec![Acl::new(perms::ALL, Id::new("ip", "10.0.0.0/99"))]),
+        ("world someone", vec![Acl::new(perms::ALL, Id::new("world", "someone"))]),
+        ("perms 0", vec![Acl::new(0, Id::anyone())]),
+        ("perms beyond ALL", vec![Acl::new(0xff, Id::anyone())]),
+        ("super scheme", vec![Acl::new(perms::ALL, Id::new("super", "x"))]),
+    ];
+    for (name, acl) in invalid {
+        s.call(format!("create with {name}"), 0, create("/acl/inv", b"", acl.clone(), 0));
+        s.call(format!("setACL with {name}"), 0, set_acl("/acl/mixed", acl, -1));
+        s.call(format!("getACL after {name}"), 0, get_acl("/acl/mixed"));
+        s.call(format!("cleanup after {name}"), 0, delete("/acl/inv", -1));
+    }
+    // ip ACLs.
+    let ip = vec![Acl::new(perms::READ, Id::new("ip", "127.0.0.1"))];
+    s.call("create /acl/ip", 0, create("/acl/ip", b"ip", ip, 0));
+    s.call("ip-permitted read", 1, get_data("/acl/ip", false));
+    s.call("ip-permitted write: NoAuth", 1, set_data("/acl/ip", b"", -1));
+    let subnet = vec![Acl::new(perms::ALL, Id::new("ip", "127.0.0.0/8"))];
+    s.call("create /acl/subnet", 0, create("/acl/subnet", b"", subnet, 0));
+    s.call("subnet write", 1, set_data("/acl/subnet", b"x", -1));
+    let other = vec![Acl::new(perms::ALL, Id::new("ip", "10.1.2.3"))];
+    s.call("create /acl/otherip", 0, create("/acl/otherip", b"", other, 0));
+    s.call("other ip read: NoAuth", 1, get_data("/acl/otherip", false));
+    // setACL versions.
+    s.call("setACL version 0", 0, set_acl("/acl/mixed", vec![Acl::new(perms::ALL, alice.clone())], 0));
+    s.call("setACL stale version: BadVersion", 0, set_acl("/acl/mixed", open(), 0));
+    s.call("setACL any version", 0, set_acl("/acl/mixed", open(), -1));
+    s.call("getACL after setACL", 1, get_acl("/acl/mixed"));
+    s.call("setACL missing: NoNode", 0, set_acl("/acl/none", open(), -1));
+    s.call("getACL missing: NoNode", 0, get_acl("/acl/none"));
+    s.call("getACL /", 1, get_acl("/"));
+    s.call("getACL /zookeeper", 1, get_acl("/zookeeper"));
+    // Bad credentials.
+    s.auth("addauth digest without colon", 1, "digest", "nocolon");
+    s.call("after a bad digest", 1, Request::WhoAmI);
+    s.connect(3);
+    s.auth("addauth with an unknown scheme", 3, "bogus", "x");
+    s.closed("connection closed after AuthFailed", 3);
+    s.connect(4);
+    s.auth("addauth ip", 4, "ip", "127.0.0.1");
+    s.call("whoAmI after ip auth", 4, Request::WhoAmI);
+    s.connect(5);
+    s.auth("addauth world", 5, "world", "anyone");
+    s.call("whoAmI after world auth", 5, Request::WhoAmI);
+    s.connect(6);
+    s.auth("addauth super", 6, "super", "x");
+    s.call("whoAmI after super auth", 6, Request::WhoAmI);
+    s
+}
