@@ -186,29 +186,3 @@ impl ServerCore {
         zxid
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A fresh server must not hand out session id 0 ("no session"): it did when the first id came from
-    /// a clock that starts with the server (differential test, `sessions` script).
-    #[test]
-    fn first_session_id_is_not_zero_on_a_fresh_server() {
-        let config = CoreConfig {
-            server_id: 0,
-            tick_time: 2000,
-            timeouts: SessionTimeouts { min: 4000, max: 40000 },
-            auth: AuthConfig::default(),
-            extended_types: true,
-            reconfig_enabled: false,
-            digest_enabled: true,
-            container_check_interval_ms: 60_000,
-            container_max_per_minute: 10_000,
-        };
-        let now = Now { mono_ms: 0, wall_ms: 1_700_000_000_000 };
-        let core = ServerCore::new(config, DataTree::new(), &[], now);
-        assert_eq!(core.sessions.next_session_id(), crate::session::initial_session_id(0, now.wall_ms));
-        assert_ne!(core.sessions.next_session_id(), 0);
-    }
-}
