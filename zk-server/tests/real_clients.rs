@@ -148,7 +148,16 @@ fn kazoo_smoke() {
     let mut command = Command::new("python3");
     command.arg(scripts_dir().join("kazoo_smoke.py")).arg(server.connect_string()).arg("/kazoo");
     let (status, output) = run(command, "", Duration::from_secs(180), &root.path().join("kazoo.out"));
-    let steps = ["crud", "data_watch", "children_watch", "one_shot_watch", "lock", "transaction", "ephemerals_and_acl"];
+    let steps = [
+        "crud",
+        "data_watch",
+        "children_watch",
+        "one_shot_watch",
+        "lock",
+        "transaction",
+        "ephemerals_and_acl",
+        "recipes",
+    ];
     let mut expected: Vec<String> = steps.iter().map(|s| format!("OK {s}\n")).collect();
     expected.push("ALL OK\n".into());
     let missing = first_missing(&output, &expected);
