@@ -20,6 +20,7 @@ mod node;
 mod ops;
 mod outcome;
 pub mod path;
+pub mod quota;
 mod snapshot;
 
 #[cfg(test)]
@@ -52,6 +53,8 @@ pub struct DataTree {
     ephemerals: OrdMap<i64, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
     ttls: OrdSet<Arc<str>>,
+    /// Paths with a quota (a limits node under `/zookeeper/quota`).
+    quotas: OrdSet<Arc<str>>,
     digest: AdHash,
     data_size: i64,
     last_processed_zxid: i64,
@@ -83,6 +86,7 @@ impl DataTree {
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
             digest: AdHash::default(),
             data_size: 0,
             last_processed_zxid: 0,

@@ -91,6 +91,8 @@ impl DataTree {
         self.track_kind(&path, new.ephemeral_owner);
         let node_acl = self.acl_of(&node);
         self.insert_node(path.clone(), node);
+        self.quota_node_created(&path);
+        self.quota_changed(&path, 1, new.data.map_or(0, |d| d.len() as i64));
         triggers.push(WatchTrigger { path: path.to_string(), event: EventType::NodeCreated, acl: node_acl });
         triggers.push(WatchTrigger {
             path: event_path(parent_name),
@@ -130,6 +132,8 @@ impl DataTree {
         self.acls.remove_usage(node.acl);
         self.data_size -= node_size(path, node.data.as_deref());
         self.untrack_kind(path, &node);
+        self.quota_node_deleted(path);
+        self.quota_changed(path, -1, -node.data.as_ref().map_or(0, |d| d.len() as i64));
         let parent_acl = self.acl(parent_name).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeDeleted, acl: node_acl });
         triggers.push(WatchTrigger {
@@ -152,17 +156,20 @@ impl DataTree {
     ) -> Result<Stat, ErrorCode> {
         let data = own(data);
         let new_size = node_size(key(path), data.as_deref());
-        let (old_size, stat) = self
+        let new_len = data.as_ref().map_or(0, |d| d.len() as i64);
+        let (old_size, old_len, stat) = self
             .modify(path, |node| {
                 let old_size = node_size(key(path), node.data.as_deref());
+                let old_len = node.data.as_ref().map_or(0, |d| d.len() as i64);
                 node.data = data;
                 node.stat.mtime = time;
                 node.stat.mzxid = zxid;
                 node.stat.version = version;
-                (old_size, node.stat())
+                (old_size, old_len, node.stat())
             })
             .ok_or(ErrorCode::NoNode)?;
         self.data_size += new_size - old_size;
+        self.quota_changed(path, 0, new_len - old_len);
         let acl = self.acl(path).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: key(path).to_owned(), event: EventType::NodeDataChanged, acl });
         Ok(stat)

@@ -117,6 +117,7 @@ impl DataTreeBuilder {
             ephemerals: OrdMap::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
             digest: AdHash::default(),
             data_size: 0,
             last_processed_zxid: 0,
@@ -177,6 +178,7 @@ impl DataTreeBuilder {
         let mut tree = self.tree;
         tree.acls.purge_unused();
         tree.data_size = tree.recompute_data_size();
+        tree.setup_quotas();
         tree.last_processed_zxid = last_processed_zxid;
         Ok(tree)
     }
