@@ -91,6 +91,10 @@ fn zkcli_command_script() {
     if let Some(reason) = missing_file(ZKCLI) {
         return skip("zkcli_command_script", &format!("zkCli.sh: {reason}"));
     }
+    let java = Command::new("java").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !java.is_ok_and(|s| s.success()) {
+        return skip("zkcli_command_script", "java not installed");
+    }
     let root = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(&root.path().join("data"), &Options::default());
     let script = fs::read_to_string(scripts_dir().join("zkcli_script.txt")).unwrap();
