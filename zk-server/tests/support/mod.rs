@@ -41,13 +41,15 @@ pub struct Options {
     pub snap_count: u32,
     pub extended_types: bool,
     pub tick_time: u32,
+    /// `preAllocSize` in KiB: how far the txn log is extended (with zeros) at a time.
+    pub prealloc_kib: u32,
     /// More `zoo.cfg` lines.
     pub extra: &'static str,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { snap_count: 100_000, extended_types: true, tick_time: 2000, extra: "" }
+        Options { snap_count: 100_000, extended_types: true, tick_time: 2000, prealloc_kib: 1024, extra: "" }
     }
 }
 
@@ -83,11 +85,12 @@ impl ServerProcess {
             &cfg,
             format!(
                 "tickTime={}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount={}\n\
-                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize=1024\n{}\n",
+                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize={}\n{}\n",
                 options.tick_time,
                 data_dir.display(),
                 options.snap_count,
                 options.extended_types,
+                options.prealloc_kib,
                 options.extra,
             ),
         )
