@@ -345,7 +345,8 @@ const ROUNDS: [(u64, Tamper); 6] = [
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {
-    let data = crash_rounds(Options::default(), &ROUNDS);
+    // A small preallocation, so that the logs grow (and get killed while growing) several times a round.
+    let data = crash_rounds(Options { prealloc_kib: 16, ..Options::default() }, &ROUNDS);
     let _ = fs::remove_dir_all(data.parent().unwrap());
 }
 

@@ -91,6 +91,10 @@ fn zkcli_command_script() {
     if let Some(reason) = missing_file(ZKCLI) {
         return skip("zkcli_command_script", &format!("zkCli.sh: {reason}"));
     }
+    let java = Command::new("java").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !java.is_ok_and(|s| s.success()) {
+        return skip("zkcli_command_script", "java not installed");
+    }
     let root = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(&root.path().join("data"), &Options::default());
     let script = fs::read_to_string(scripts_dir().join("zkcli_script.txt")).unwrap();
@@ -148,7 +152,16 @@ fn kazoo_smoke() {
     let mut command = Command::new("python3");
     command.arg(scripts_dir().join("kazoo_smoke.py")).arg(server.connect_string()).arg("/kazoo");
     let (status, output) = run(command, "", Duration::from_secs(180), &root.path().join("kazoo.out"));
-    let steps = ["crud", "data_watch", "children_watch", "one_shot_watch", "lock", "transaction", "ephemerals_and_acl"];
+    let steps = [
+        "crud",
+        "data_watch",
+        "children_watch",
+        "one_shot_watch",
+        "lock",
+        "transaction",
+        "ephemerals_and_acl",
+        "recipes",
+    ];
     let mut expected: Vec<String> = steps.iter().map(|s| format!("OK {s}\n")).collect();
     expected.push("ALL OK\n".into());
     let missing = first_missing(&output, &expected);

@@ -364,3 +364,15 @@ fn every_validation_error() {
     let c = ServerConfig::from_parts(&same_port, Some("3"), None).unwrap();
     assert_eq!(c.client_address, Some(HostPort::new("10.1.1.1", 2182)), "the server line's address wins");
 }
+
+#[test]
+fn sasl_and_x509_schemes_only_with_their_auth_providers() {
+    let plain = ServerConfig::parse(BASE).unwrap();
+    assert!(!plain.auth.sasl_enabled && !plain.auth.x509_enabled);
+    let text = format!(
+        "{BASE}authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n\
+         authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n"
+    );
+    let configured = ServerConfig::parse(&text).unwrap();
+    assert!(configured.auth.sasl_enabled && configured.auth.x509_enabled);
+}

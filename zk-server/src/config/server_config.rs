@@ -233,7 +233,8 @@ impl ServerConfig {
             jute_max_buffer: 0xfffff,
             extended_types_enabled: false,
             read_only_mode_enabled: false,
-            auth: AuthConfig::default(),
+            // As ProviderRegistry without `authProvider.*` properties: only `ip` and `digest`.
+            auth: AuthConfig { sasl_enabled: false, x509_enabled: false, ..AuthConfig::default() },
             other: BTreeMap::new(),
             warnings: Vec::new(),
         }

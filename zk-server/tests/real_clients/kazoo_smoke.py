@@ -2,8 +2,9 @@
 """kazoo against a ZooKeeper server: usage `kazoo_smoke.py HOST:PORT [ROOT]`.
 
 Runs create/get/set/delete with version checks, DataWatch and ChildrenWatch event sequences, a Lock
-contended by two sessions, a transaction, ephemeral and sequential nodes, ACLs with digest auth and
-session expiry of ephemerals. Every step asserts its result; the script prints `OK <step>` per step
+contended by two sessions, a transaction, ephemeral and sequential nodes, ACLs with digest auth,
+ephemerals going with their session, and kazoo's recipes (Counter, Queue, LockingQueue, Barrier,
+Semaphore, Election, Party, SetPartitioner) plus the `ruok`/`envi` four-letter words. Every step asserts its result; the script prints `OK <step>` per step
 and `ALL OK` at the end, and exits non-zero (with a traceback) on the first failure.
 """
 import sys
@@ -214,6 +215,59 @@ def ephemerals_and_acl(zk):
     step("ephemerals_and_acl")
 
 
+def recipes(zk):
+    assert zk.command(b"ruok") == "imok"
+    assert len(zk.server_version()) == 3, zk.server_version()  # parsed from `envi`
+    counter = zk.Counter(ROOT + "/counter")
+    counter += 5
+    counter -= 2
+    assert counter.value == 3, counter.value
+    queue = zk.Queue(ROOT + "/queue")
+    queue.put(b"a")
+    queue.put(b"b", priority=10)
+    queue.put(b"c", priority=1)
+    assert [queue.get(), queue.get(), queue.get(), len(queue)] == [b"c", b"b", b"a", 0]
+    locking = zk.LockingQueue(ROOT + "/locking-queue")
+    locking.put_all([b"x", b"y"])
+    assert [locking.get(1), locking.consume(), locking.get(1), locking.consume(), len(locking)] == [
+        b"x", True, b"y", True, 0]
+    barrier = zk.Barrier(ROOT + "/barrier")
+    barrier.create()
+    waited = []
+    thread = threading.Thread(target=lambda: waited.append(barrier.wait(TIMEOUT)))
+    thread.start()
+    time.sleep(0.2)
+    assert waited == []
+    barrier.remove()
+    thread.join(TIMEOUT)
+    assert waited == [True]
+    semaphore = zk.Semaphore(ROOT + "/semaphore", identifier="s1", max_leases=2)
+    assert semaphore.acquire(timeout=TIMEOUT)
+    assert semaphore.lease_holders() == ["s1"]
+    semaphore.release()
+    won = []
+    election = zk.Election(ROOT + "/election", "me")
+    thread = threading.Thread(target=lambda: election.run(lambda: won.append(True)))
+    thread.start()
+    thread.join(TIMEOUT)
+    assert won == [True]
+    party = zk.Party(ROOT + "/party", "p1")
+    party.join()
+    assert list(party) == ["p1"]
+    party.leave()
+    partitioner = zk.SetPartitioner(ROOT + "/partitioner", set=(1, 2, 3), time_boundary=0.2)
+    deadline = time.time() + TIMEOUT
+    while not partitioner.acquired:
+        assert time.time() < deadline and not partitioner.failed, "the set partitioner did not settle"
+        if partitioner.release:
+            partitioner.release_set()
+        elif partitioner.allocating:
+            partitioner.wait_for_acquire(1)
+    assert sorted(partitioner) == [1, 2, 3]
+    partitioner.finish()
+    step("recipes")
+
+
 def main():
     zk = client()
     other = client()
@@ -225,6 +279,7 @@ def main():
         lock(zk, other)
         transaction(zk)
         ephemerals_and_acl(zk)
+        recipes(zk)
         zk.delete(ROOT, recursive=True)
         assert zk.exists(ROOT) is None
         step("cleanup")

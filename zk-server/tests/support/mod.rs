@@ -8,6 +8,7 @@ use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The binary under test.
@@ -23,7 +24,7 @@ pub fn oracle_required() -> bool {
     std::env::var("ZK_RS_REQUIRE_ORACLE").is_ok_and(|v| v == "1")
 }
 
-/// `Some(reason)` if `tool` is unusable. Call [`skip`] with it.
+/// `Some(reason)` if the file at `path` (a client tool) is missing. Call [`skip`] with it.
 pub fn missing_file(path: &str) -> Option<String> {
     (!Path::new(path).exists()).then(|| format!("{path} not installed"))
 }
@@ -41,13 +42,15 @@ pub struct Options {
     pub snap_count: u32,
     pub extended_types: bool,
     pub tick_time: u32,
+    /// `preAllocSize` in KiB: how far the txn log is extended (with zeros) at a time.
+    pub prealloc_kib: u32,
     /// More `zoo.cfg` lines.
     pub extra: &'static str,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { snap_count: 100_000, extended_types: true, tick_time: 2000, extra: "" }
+        Options { snap_count: 100_000, extended_types: true, tick_time: 2000, prealloc_kib: 1024, extra: "" }
     }
 }
 
@@ -83,19 +86,19 @@ impl ServerProcess {
             &cfg,
             format!(
                 "tickTime={}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount={}\n\
-                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize=1024\n{}\n",
+                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize={}\n{}\n",
                 options.tick_time,
                 data_dir.display(),
                 options.snap_count,
                 options.extended_types,
+                options.prealloc_kib,
                 options.extra,
             ),
         )
         .unwrap();
-        let log = root.join(format!(
-            "server-{port}-{}.log",
-            std::process::id() as u64 * 1000 + fs::read_dir(root).map_or(0, |d| d.count() as u64)
-        ));
+        // One log per start: a restart on the same port must not overwrite the log of the last run.
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
+        let log = root.join(format!("server-{port}-{}.log", STARTS.fetch_add(1, Ordering::Relaxed)));
         let out = fs::File::create(&log).unwrap();
         let child = Command::new(ZK_SERVER)
             .arg(&cfg)
