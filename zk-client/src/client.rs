@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::path::validate_path;
 use crate::session::{Session, SessionConfig, WatchRegistration};
 use crate::state::SessionState;
+use crate::transport::Connector;
 use crate::watcher::{OneshotWatcher, PersistentWatcher, WatchSink};
 use crate::watches::WatchKind;
 
@@ -234,6 +235,7 @@ impl Client {
 /// | read-only servers allowed | no |
 /// | request timeout | none |
 /// | reconnect backoff | 10 ms doubling to 2 s, jittered |
+/// | TLS | off |
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -260,6 +262,7 @@ pub struct ClientBuilder {
     min_backoff: Duration,
     max_backoff: Duration,
     shuffle: bool,
+    connector: Connector,
 }
 
 impl Default for ClientBuilder {
@@ -275,6 +278,7 @@ impl Default for ClientBuilder {
             min_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_secs(2),
             shuffle: true,
+            connector: Connector::default(),
         }
     }
 }
@@ -328,6 +332,28 @@ impl ClientBuilder {
     pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
         self.min_backoff = min;
         self.max_backoff = max.max(min);
+        self
+    }
+
+    /// Connect with TLS (ZooKeeper's `secureClientPort`), using this rustls config: its roots verify
+    /// the servers, whose certificates must name the host (DNS name or IP) of the connect string.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use zk_client::{rustls, Client};
+    ///
+    /// # async fn demo(roots: rustls::RootCertStore) -> zk_client::Result<()> {
+    /// let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    ///     .with_safe_default_protocol_versions()
+    ///     .expect("TLS 1.2 and 1.3")
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let client = Client::builder().with_tls(Arc::new(tls)).connect("zk1:2281").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>) -> Self {
+        self.connector.tls = Some(config);
         self
     }
 
@@ -422,6 +448,7 @@ impl ClientBuilder {
             subscribers: Vec::new(),
             out: BytesMut::new(),
             next_host: 0,
+            connector: self.connector.clone(),
         };
         tokio::spawn(driver.run());
         Ok(Client {

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, debug_span, Instrument, Span};
 use zk_proto::{Request, Response};
@@ -20,6 +19,7 @@ use crate::error::Error;
 use crate::rw_probe::{is_read_write, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL};
 use crate::session::{Output, RequestId, Session, WatchRegistration};
 use crate::state::SessionState;
+use crate::transport::{Connector, Transport};
 use crate::watcher::WatchSink;
 use crate::watches::WatcherId;
 
@@ -139,6 +139,7 @@ pub(crate) struct Driver {
     pub(crate) subscribers: Vec<mpsc::UnboundedSender<SessionState>>,
     pub(crate) out: BytesMut,
     pub(crate) next_host: usize,
+    pub(crate) connector: Connector,
 }
 
 impl Driver {
@@ -150,17 +151,22 @@ impl Driver {
             let host = self.hosts[current].clone();
             self.next_host = current + 1;
             let span = debug_span!("zk.connection", %host, session_id = self.session.session_id());
-            let connect = tokio::time::timeout(self.policy.connect_timeout, TcpStream::connect(host.clone()));
+            let connector = self.connector.clone();
+            let connect = async move { connector.connect(&host, self.policy.connect_timeout).await };
             match self.wait(connect.instrument(span.clone())).await {
                 None => break,
-                Some(Ok(Ok(stream))) => {
-                    if self.serve(stream, current).instrument(span).await {
+                Some(Ok(transport)) => {
+                    let established = match transport {
+                        Transport::Plain(stream) => self.serve(stream, current).instrument(span).await,
+                        #[cfg(feature = "tls")]
+                        Transport::Tls(stream) => self.serve(*stream, current).instrument(span).await,
+                    };
+                    if established {
                         delays = self.policy.backoff();
                         continue;
                     }
                 }
-                Some(Ok(Err(err))) => span.in_scope(|| debug!(%err, "connect failed")),
-                Some(Err(_)) => span.in_scope(|| debug!("connect timed out")),
+                Some(Err(err)) => span.in_scope(|| debug!(%err, "connect failed")),
             }
             if self.session.is_over() {
                 break;
@@ -200,9 +206,8 @@ impl Driver {
 
     /// Serves one connection until the session lets go of it. Returns whether a session was
     /// established on it.
-    async fn serve(&mut self, stream: TcpStream, current: usize) -> bool {
-        let _ = stream.set_nodelay(true);
-        let (mut rd, mut wr) = stream.into_split();
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: S, current: usize) -> bool {
+        let (mut rd, mut wr) = tokio::io::split(stream);
         self.session.transport_connected(Instant::now());
         self.drain();
         let mut established = false;

@@ -6,6 +6,7 @@ mod faults;
 mod ops;
 mod proxy;
 mod server;
+mod tls;
 mod watches;
 
 use std::sync::Arc;
