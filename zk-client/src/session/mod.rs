@@ -13,7 +13,7 @@
 //! and pulls outputs: [`Session::poll_transmit`] (bytes to write), [`Session::poll_output`]
 //! (completions, watch events, state changes, "drop the connection") and [`Session::poll_timeout`].
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -146,6 +146,8 @@ pub(crate) struct Session {
     /// Whether a read-write server has accepted this session (a session from a read-only server is
     /// not resumed elsewhere).
     seen_rw: bool,
+    /// Watchers dropped before the request that sets them was answered.
+    cancelled: HashSet<WatcherId>,
     /// The id of a pending `close`.
     closing: Option<RequestId>,
     watches: WatchRegistry,
@@ -175,6 +177,7 @@ impl Session {
             auths: Vec::new(),
             pending_auths: VecDeque::new(),
             closing: None,
+            cancelled: HashSet::new(),
             watches: WatchRegistry::default(),
             outputs: VecDeque::new(),
             last_send: now,
@@ -380,7 +383,13 @@ impl Session {
     /// A local watcher went away. When it was the last persistent watcher on its path, the server-side
     /// watch is removed too.
     pub(crate) fn unwatch(&mut self, watcher: WatcherId, now: Instant) {
-        let Some((kind, path, last)) = self.watches.remove(watcher) else { return };
+        let Some((kind, path, last)) = self.watches.remove(watcher) else {
+            // Not registered (yet): its request may still be in flight or queued.
+            if self.wants_transport() || !self.queued.is_empty() {
+                self.cancelled.insert(watcher);
+            }
+            return;
+        };
         if !last || kind.is_oneshot() || self.phase != Phase::Connected || self.closing.is_some() {
             return;
         }
@@ -510,6 +519,7 @@ impl Session {
 
     fn fail(&mut self, id: Option<RequestId>, watch: Option<WatchRegistration>, err: Error) {
         if let Some(watch) = watch {
+            self.cancelled.remove(&watch.id);
             self.outputs.push_back(Output::Unregistered(watch.id));
         }
         self.complete(id, Err(err));

@@ -193,13 +193,18 @@ pub fn four_letter(addr: SocketAddr, word: &str) -> Option<String> {
     Some(out)
 }
 
+/// Prints a `SKIPPED` line straight to stderr (not through the test harness's output capture).
+pub fn skipped(what: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
+}
+
 /// Whether Apache ZooKeeper can run here; prints `SKIPPED` (or panics when it is required) if not.
 pub fn apache_available(test: &str) -> bool {
     let Some(why) = ApacheZk::unavailable() else { return true };
     if std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() == Ok("1") {
         panic!("{test}: Apache ZooKeeper is required (ZK_RS_REQUIRE_ORACLE=1) but {why}");
     }
-    eprintln!("SKIPPED: {test}: Apache ZooKeeper unavailable: {why}");
+    skipped(&format!("{test}: Apache ZooKeeper unavailable: {why}"));
     false
 }
 
@@ -218,7 +223,7 @@ pub fn shared(test: &str) -> Option<Arc<dyn TestServer>> {
     static SHARED: OnceLock<Option<Arc<dyn TestServer>>> = OnceLock::new();
     let server = SHARED.get_or_init(|| start("shared server"));
     if server.is_none() {
-        eprintln!("SKIPPED: {test}");
+        skipped(test);
     }
     server.clone()
 }
