@@ -236,6 +236,7 @@ impl Client {
 /// | request timeout | none |
 /// | reconnect backoff | 10 ms doubling to 2 s, jittered |
 /// | TLS | off |
+/// | expire locally after the session timeout without a server | yes |
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -262,6 +263,7 @@ pub struct ClientBuilder {
     min_backoff: Duration,
     max_backoff: Duration,
     shuffle: bool,
+    local_expiry: bool,
     connector: Connector,
 }
 
@@ -278,6 +280,7 @@ impl Default for ClientBuilder {
             min_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_secs(2),
             shuffle: true,
+            local_expiry: true,
             connector: Connector::default(),
         }
     }
@@ -357,6 +360,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to declare the session [`SessionState::Expired`] once no server has answered for the
+    /// negotiated session timeout (default true). The servers expire a session they have not heard
+    /// from for that long, so this only reports early what a reconnect would find; and the client
+    /// stops trying, so the session is certainly gone. With `false` the client stays
+    /// [`SessionState::Disconnected`] until a server tells it (the Java client's behaviour).
+    pub fn with_local_expiry(mut self, enabled: bool) -> Self {
+        self.local_expiry = enabled;
+        self
+    }
+
     /// Whether to shuffle the hosts before cycling through them (default true).
     pub fn with_shuffled_hosts(mut self, shuffle: bool) -> Self {
         self.shuffle = shuffle;
@@ -419,6 +432,7 @@ impl ClientBuilder {
             session_id,
             password: password.clone(),
             max_frame: zk_proto::DEFAULT_MAX_FRAME,
+            local_expiry: self.local_expiry,
         };
         let mut session = Session::new(config, Instant::now());
         let (commands_tx, commands) = mpsc::unbounded_channel();

@@ -68,6 +68,7 @@ impl ReconnectPolicy {
 #[allow(clippy::large_enum_variant)]
 enum Wake<T> {
     Done(T),
+    Timer,
     Command(Option<Command>),
     Unwatch(WatcherId),
 }
@@ -190,13 +191,22 @@ impl Driver {
             if self.session.is_over() {
                 return None;
             }
+            let deadline = self.session.poll_timeout();
+            let timer = async move {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let wake = tokio::select! {
                 out = &mut fut => Wake::Done(out),
+                () = timer => Wake::Timer,
                 cmd = self.commands.recv(), if self.commands_open => Wake::Command(cmd),
                 Some(id) = self.unwatch.recv() => Wake::Unwatch(id),
             };
             match wake {
                 Wake::Done(out) => return Some(out),
+                Wake::Timer => self.session.handle_timeout(Instant::now()),
                 Wake::Command(cmd) => self.command(cmd),
                 Wake::Unwatch(id) => self.unwatched(id),
             }

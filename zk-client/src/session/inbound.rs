@@ -59,6 +59,7 @@ impl Session {
         self.negotiated = Duration::from_millis(response.time_out as u64);
         self.phase = Phase::Connected;
         self.last_recv = now;
+        self.heard_at = now;
         let read_only = response.read_only == Some(true);
         self.seen_rw |= !read_only;
         debug!(session_id = self.session_id, timeout = ?self.negotiated, read_only, "session established");

@@ -54,6 +54,8 @@ pub(crate) struct SessionConfig {
     pub(crate) password: Bytes,
     /// Largest frame accepted or sent.
     pub(crate) max_frame: usize,
+    /// Declare the session expired after the session timeout without any server.
+    pub(crate) local_expiry: bool,
 }
 
 impl Default for SessionConfig {
@@ -65,6 +67,7 @@ impl Default for SessionConfig {
             session_id: 0,
             password: Bytes::new(),
             max_frame: zk_proto::DEFAULT_MAX_FRAME,
+            local_expiry: true,
         }
     }
 }
@@ -154,6 +157,8 @@ pub(crate) struct Session {
     outputs: VecDeque<Output>,
     last_send: Instant,
     last_recv: Instant,
+    /// When a server serving this session was last heard from.
+    heard_at: Instant,
 }
 
 impl Session {
@@ -182,6 +187,7 @@ impl Session {
             outputs: VecDeque::new(),
             last_send: now,
             last_recv: now,
+            heard_at: now,
         }
     }
 
@@ -299,6 +305,9 @@ impl Session {
             return;
         }
         self.last_recv = now;
+        if self.phase == Phase::Connected {
+            self.heard_at = now;
+        }
         self.inbuf.extend_from_slice(data);
         while self.wants_transport() {
             match self.codec.decode(&mut self.inbuf) {
@@ -314,6 +323,16 @@ impl Session {
 
     /// Time passed: check the handshake deadline, the read timeout, and send a ping when idle.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if let Some(expiry) = self.local_expiry() {
+            if now >= expiry {
+                warn!(
+                    session_id = self.session_id,
+                    timeout = ?self.negotiated,
+                    "no server heard from for the session timeout: the session is expired"
+                );
+                return self.terminate(SessionState::Expired);
+            }
+        }
         match self.phase {
             Phase::Handshaking { deadline } if now >= deadline => {
                 warn!("no ConnectResponse within the connect timeout");
@@ -451,14 +470,26 @@ impl Session {
 
     /// When [`Session::handle_timeout`] must be called next.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        match self.phase {
+        let io = match self.phase {
             Phase::Handshaking { deadline } => Some(deadline),
             Phase::Connected => Some((self.last_recv + self.read_timeout()).min(self.last_send + self.ping_interval())),
             Phase::Idle | Phase::Over => None,
+        };
+        match (io, self.local_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
     // ----- internals -----
+
+    /// While disconnected: when the session is certainly expired on the servers, none of which has
+    /// answered for the negotiated timeout (the servers expire it after that long without hearing
+    /// from the client, and the client stops trying at that point).
+    fn local_expiry(&self) -> Option<Instant> {
+        let disconnected = self.state == SessionState::Disconnected && self.phase != Phase::Connected;
+        (self.config.local_expiry && disconnected).then(|| self.heard_at + self.negotiated)
+    }
 
     /// The Java client's read timeout: 2/3 of the negotiated session timeout.
     fn read_timeout(&self) -> Duration {

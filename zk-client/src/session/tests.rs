@@ -578,3 +578,33 @@ fn well_framed_garbage_bodies_never_panic() {
         assert!(answered == 10 || (s.wants_transport() && answered < 10), "round {round}: {answered}");
     }
 }
+
+#[test]
+fn a_session_no_server_answers_for_its_timeout_expires_locally() {
+    let t0 = Instant::now();
+    let mut s = connected(t0);
+    s.submit(1, get_data("/a", false), None, Span::none(), t0);
+    s.transport_lost(t0 + Duration::from_millis(500));
+    s.submit(2, get_data("/a", false), None, Span::none(), t0);
+    outputs(&mut s);
+    // Heard from at t0; negotiated 3000 ms.
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)));
+    s.transport_connected(t0 + Duration::from_millis(2500));
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)), "earlier than the connect deadline");
+    s.handle_timeout(t0 + Duration::from_millis(2999));
+    assert!(!s.is_over());
+    s.handle_timeout(t0 + Duration::from_millis(3000));
+    let out = outputs(&mut s);
+    assert!(matches!(&out[0], Output::Completed { id: 2, result: Err(Error::SessionExpired) }));
+    assert!(matches!(&out[1], Output::State(SessionState::Expired)));
+
+    // Opted out: the session waits for a server to say so.
+    let mut s = Session::new(SessionConfig { local_expiry: false, ..config() }, t0);
+    s.transport_connected(t0);
+    s.receive(&connect_response(3000, SID, false), t0);
+    s.transport_lost(t0);
+    assert_eq!(s.poll_timeout(), None);
+    // And before any session exists, there is nothing to expire.
+    let s = Session::new(config(), t0);
+    assert_eq!(s.poll_timeout(), None);
+}

@@ -133,7 +133,14 @@ async fn a_stalled_server_is_detected_by_the_read_timeout() {
 async fn an_outage_longer_than_the_timeout_surfaces_expiry() {
     let server = shared_server!("an_outage_longer_than_the_timeout_surfaces_expiry");
     let proxy = Proxy::start(server.addr()).await;
-    let zk = via(&proxy, Duration::from_millis(1000)).await;
+    // The server's word, not the local deadline: see the next test for that.
+    let zk = Client::builder()
+        .with_session_timeout(Duration::from_millis(1000))
+        .with_local_expiry(false)
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .connect(&proxy.addr().to_string())
+        .await
+        .unwrap();
     let direct = client(&server, "").await;
     let root = test_root(&direct, "expiry").await;
     let (eph, _) = zk.create(&format!("{root}/e"), b"", &CreateOptions::ephemeral()).await.unwrap();
@@ -218,4 +225,31 @@ async fn a_read_only_connection_keeps_looking_for_a_read_write_server() {
     assert_ne!(zk.session_id(), crate::fake_ro::FAKE_SESSION);
     zk.exists("/").await.unwrap();
     zk.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_cut_off_for_the_session_timeout_reports_expiry_itself() {
+    let server = shared_server!("a_client_cut_off_for_the_session_timeout_reports_expiry_itself");
+    let proxy = Proxy::start(server.addr()).await;
+    let zk = via(&proxy, Duration::from_millis(1200)).await;
+    let direct = client(&server, "").await;
+    let root = test_root(&direct, "local-expiry").await;
+    let (eph, _) = zk.create(&format!("{root}/e"), b"", &CreateOptions::ephemeral()).await.unwrap();
+    let mut states = zk.state_stream();
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    let started = Instant::now();
+    proxy.set_mode(Mode::Refuse);
+    assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+    // The outage never ends, yet the expiry is not silent.
+    assert_eq!(next_state(&mut states).await, SessionState::Expired);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(1100) && waited < Duration::from_secs(4), "{waited:?}");
+    assert_eq!(zk.exists("/").await, Err(Error::SessionExpired));
+    // And the server agrees soon after: the ephemeral goes.
+    let deadline = Instant::now() + WAIT;
+    while direct.exists(&eph).await.unwrap().is_some() {
+        assert!(Instant::now() < deadline, "server never expired the session");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    direct.close().await.unwrap();
 }
