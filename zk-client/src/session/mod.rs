@@ -149,6 +149,8 @@ pub(crate) struct Session {
     /// Whether a read-write server has accepted this session (a session from a read-only server is
     /// not resumed elsewhere).
     seen_rw: bool,
+    /// Later `close` calls waiting for the first one.
+    close_waiters: Vec<RequestId>,
     /// Watchers dropped before the request that sets them was answered.
     cancelled: HashSet<WatcherId>,
     /// The id of a pending `close`.
@@ -183,6 +185,7 @@ impl Session {
             pending_auths: VecDeque::new(),
             closing: None,
             cancelled: HashSet::new(),
+            close_waiters: Vec::new(),
             watches: WatchRegistry::default(),
             outputs: VecDeque::new(),
             last_send: now,
@@ -444,7 +447,8 @@ impl Session {
                 );
                 self.closing = Some(id);
             }
-            Phase::Connected => self.complete(Some(id), Err(Error::Closed)),
+            // Already closing: answered with the first close.
+            Phase::Connected => self.close_waiters.push(id),
             Phase::Idle | Phase::Handshaking { .. } => {
                 self.terminate(SessionState::Closed);
                 self.complete(Some(id), Ok(Response::CloseSession));
@@ -610,6 +614,10 @@ impl Session {
         }
         for queued in std::mem::take(&mut self.queued) {
             self.fail(queued.id, queued.watch, err.clone());
+        }
+        for id in std::mem::take(&mut self.close_waiters) {
+            let result = if state == SessionState::Closed { Ok(Response::CloseSession) } else { Err(err.clone()) };
+            self.complete(Some(id), result);
         }
         for id in std::mem::take(&mut self.pending_auths) {
             self.complete(id, Err(err.clone()));

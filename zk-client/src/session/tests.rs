@@ -420,11 +420,14 @@ fn close_sends_close_session_and_ends_on_its_reply() {
     let frames = sent(&mut s);
     assert_eq!(request(frames[0].clone()), (RequestHeader { xid: 1, op_code: -11 }, Request::CloseSession));
     s.submit(2, get_data("/a", false), None, Span::none(), now);
+    s.close(3, now);
+    assert!(sent(&mut s).is_empty(), "one closeSession only");
     s.receive(&reply(1, 4, 0, None), now);
     let out = outputs(&mut s);
     assert!(matches!(&out[0], Output::Completed { id: 2, result: Err(Error::Closed) }));
     assert!(matches!(&out[1], Output::Completed { id: 1, result: Ok(Response::CloseSession) }));
-    assert!(matches!(&out[2], Output::State(SessionState::Closed)));
+    assert!(matches!(&out[2], Output::Completed { id: 3, result: Ok(Response::CloseSession) }));
+    assert!(matches!(&out[3], Output::State(SessionState::Closed)));
 
     // Closing while disconnected ends the session at once.
     let mut s = Session::new(config(), now);
