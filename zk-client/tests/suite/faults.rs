@@ -253,3 +253,33 @@ async fn a_client_cut_off_for_the_session_timeout_reports_expiry_itself() {
     }
     direct.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_session_survives_a_server_restart() {
+    let server = crate::own_server!("the_session_survives_a_server_restart");
+    let zk = Client::builder()
+        .with_session_timeout(Duration::from_secs(20))
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .connect(&server.connect_string())
+        .await
+        .unwrap();
+    let id = zk.session_id();
+    let (eph, _) = zk.create("/restart-e", b"", &CreateOptions::ephemeral()).await.unwrap();
+    zk.create("/restart-p", b"0", &CreateOptions::persistent()).await.unwrap();
+    let (_, _, on_change) = zk.get_data_and_watch("/restart-p").await.unwrap();
+    let mut states = zk.state_stream();
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+
+    let restarted = server.clone();
+    tokio::task::spawn_blocking(move || restarted.restart()).await.unwrap();
+    assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+    assert_eq!(within(Duration::from_secs(30), "reconnect", states.next()).await, Some(SessionState::Connected));
+    assert_eq!(zk.session_id(), id);
+    assert_eq!(zk.exists(&eph).await.unwrap().map(|s| s.ephemeral_owner), Some(id));
+    let other = client(&server, "").await;
+    other.set_data("/restart-p", b"1", None).await.unwrap();
+    assert_eq!(within(WAIT, "watch after restart", on_change).await.event_type, EventType::NodeDataChanged);
+    other.close().await.unwrap();
+    zk.close().await.unwrap();
+    server.stop();
+}

@@ -168,6 +168,14 @@ impl TestServer for ApacheZk {
             let group = format!("-{}", child.id());
             let _ = Command::new("kill").args(["-9", "--", &group]).status();
             let _ = child.wait();
+            // The JVM dies a little after its watchdog: wait until the port is free again, so a
+            // restart cannot mistake the dying server for the new one.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline
+                && TcpStream::connect_timeout(&self.addr, Duration::from_millis(100)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 
