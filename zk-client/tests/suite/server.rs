@@ -54,6 +54,7 @@ pub struct TlsFiles {
 /// JVM when the test process goes away, so no server outlives the suite.
 pub struct ApacheZk {
     addr: SocketAddr,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     secure_addr: Option<SocketAddr>,
     dir: tempfile::TempDir,
     child: Mutex<Option<Child>>,
@@ -104,6 +105,7 @@ impl ApacheZk {
     }
 
     /// The TLS client address, if the server has one.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub fn secure_addr(&self) -> Option<SocketAddr> {
         self.secure_addr
     }
