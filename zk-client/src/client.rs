@@ -230,7 +230,7 @@ impl Client {
 /// | option | default |
 /// |---|---|
 /// | session timeout | 10 s (the server clamps it to its min/max) |
-/// | connect timeout per host | session timeout / number of hosts |
+/// | connect timeout per host | session timeout / number of hosts, at most 10 s |
 /// | wait for the first session in `connect` | session timeout × 2 |
 /// | read-only servers allowed | no |
 /// | request timeout | none |
@@ -423,7 +423,8 @@ impl ClientBuilder {
         if self.shuffle {
             fastrand::shuffle(&mut hosts);
         }
-        let connect_timeout = self.connect_timeout.unwrap_or(self.session_timeout / hosts.len() as u32);
+        let connect_timeout =
+            self.connect_timeout.unwrap_or(default_connect_timeout(self.session_timeout, hosts.len()));
         let (session_id, password) = self.session.clone().unwrap_or_default();
         let config = SessionConfig {
             session_timeout: self.session_timeout,
@@ -476,6 +477,12 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The Java client's per-host connect timeout (session timeout / number of hosts), capped at 10 s: a
+/// handshake normally takes milliseconds, and one stuck on a single host must not eat the session.
+fn default_connect_timeout(session_timeout: Duration, hosts: usize) -> Duration {
+    (session_timeout / hosts.max(1) as u32).min(Duration::from_secs(10))
 }
 
 /// A tiny adapter: an unbounded receiver as a [`Stream`] (avoids a `tokio-stream` dependency).

@@ -490,8 +490,11 @@ impl Session {
     /// While disconnected: when the session is certainly expired on the servers, none of which has
     /// answered for the negotiated timeout (the servers expire it after that long without hearing
     /// from the client, and the client stops trying at that point).
+    ///
+    /// Only checked between connection attempts: a handshake in progress may still find the session
+    /// alive (a restarted server, or a new leader, gives every session a fresh timeout).
     fn local_expiry(&self) -> Option<Instant> {
-        let disconnected = self.state == SessionState::Disconnected && self.phase != Phase::Connected;
+        let disconnected = self.state == SessionState::Disconnected && self.phase == Phase::Idle;
         (self.config.local_expiry && disconnected).then(|| self.heard_at + self.negotiated)
     }
 

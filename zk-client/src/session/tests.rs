@@ -592,11 +592,16 @@ fn a_session_no_server_answers_for_its_timeout_expires_locally() {
     outputs(&mut s);
     // Heard from at t0; negotiated 3000 ms.
     assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)));
+    // A handshake in progress may still find the session alive: it gets its full connect timeout.
     s.transport_connected(t0 + Duration::from_millis(2500));
-    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)), "earlier than the connect deadline");
-    s.handle_timeout(t0 + Duration::from_millis(2999));
-    assert!(!s.is_over());
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3500)));
     s.handle_timeout(t0 + Duration::from_millis(3000));
+    assert!(!s.is_over());
+    s.handle_timeout(t0 + Duration::from_millis(3500));
+    assert!(!s.is_over(), "the failed handshake only drops the connection");
+    outputs(&mut s);
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)));
+    s.handle_timeout(t0 + Duration::from_millis(3500));
     let out = outputs(&mut s);
     assert!(matches!(&out[0], Output::Completed { id: 2, result: Err(Error::SessionExpired) }));
     assert!(matches!(&out[1], Output::State(SessionState::Expired)));
