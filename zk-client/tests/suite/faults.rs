@@ -293,3 +293,36 @@ async fn the_session_survives_a_server_restart() {
     zk.close().await.unwrap();
     server.stop();
 }
+
+#[tokio::test]
+async fn many_watches_are_reregistered_in_batches() {
+    let server = shared_server!("many_watches_are_reregistered_in_batches");
+    let proxy = Proxy::start(server.addr()).await;
+    let zk = via(&proxy, Duration::from_secs(10)).await;
+    let direct = client(&server, "").await;
+    let root = test_root(&direct, "batches").await;
+    // 1500 paths of ~110 bytes: more than one 128 KiB SetWatches batch.
+    let paths: Vec<String> = (0..1500).map(|i| format!("{root}/{}-{i:05}", "n".repeat(100))).collect();
+    let persistent = CreateOptions::persistent();
+    let creates = paths.iter().map(|p| direct.create(p, b"", &persistent));
+    for result in futures::future::join_all(creates).await {
+        result.unwrap();
+    }
+    let watches = futures::future::join_all(paths.iter().map(|p| zk.get_data_and_watch(p))).await;
+    let mut watchers: Vec<_> = watches.into_iter().map(|r| r.unwrap().2).collect();
+    let mut states = zk.state_stream();
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    proxy.drop_all();
+    assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    zk.sync("/").await.unwrap();
+    // Changes after the reconnect reach watches from the first and the last batch.
+    let last = watchers.pop().unwrap();
+    let first = watchers.swap_remove(0);
+    direct.set_data(&paths[0], b"x", None).await.unwrap();
+    direct.set_data(&paths[1499], b"x", None).await.unwrap();
+    assert_eq!(within(WAIT, "first batch", first).await.path, paths[0]);
+    assert_eq!(within(WAIT, "last batch", last).await.path, paths[1499]);
+    zk.close().await.unwrap();
+    direct.close().await.unwrap();
+}
