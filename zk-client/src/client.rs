@@ -416,7 +416,8 @@ impl ClientBuilder {
         Ok(client)
     }
 
-    /// Starts the client without waiting: requests wait for the first connection.
+    /// Starts the client without waiting: requests wait for the first connection. Must be called from
+    /// within a Tokio runtime (the connection task is spawned on it).
     pub fn start(&self, connect_string: &str) -> Result<Client> {
         let parsed: ConnectString = connect_string.parse()?;
         let mut hosts = parsed.hosts().to_vec();
