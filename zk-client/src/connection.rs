@@ -351,6 +351,7 @@ impl Driver {
                     });
                     self.subscribers.retain(|tx| tx.send(state).is_ok());
                 }
+                // `serve` stops as soon as the session no longer wants a transport.
                 Output::Disconnect => {}
             }
         }

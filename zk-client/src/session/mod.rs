@@ -44,7 +44,7 @@ const MAX_PING_INTERVAL: Duration = Duration::from_secs(10);
 pub(crate) struct SessionConfig {
     /// The requested session timeout.
     pub(crate) session_timeout: Duration,
-    /// How long a connection may take from TCP connect to the `ConnectResponse`.
+    /// How long the handshake may take once the transport is up (until the `ConnectResponse`).
     pub(crate) connect_timeout: Duration,
     /// Accept read-only servers.
     pub(crate) read_only: bool,
