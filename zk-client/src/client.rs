@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::path::validate_path;
 use crate::session::{Session, SessionConfig, WatchRegistration};
 use crate::state::SessionState;
+use crate::transport::Connector;
 use crate::watcher::{OneshotWatcher, PersistentWatcher, WatchSink};
 use crate::watches::WatchKind;
 
@@ -229,11 +230,13 @@ impl Client {
 /// | option | default |
 /// |---|---|
 /// | session timeout | 10 s (the server clamps it to its min/max) |
-/// | connect timeout per host | session timeout / number of hosts |
+/// | connect timeout per host | session timeout / number of hosts, at most 10 s |
 /// | wait for the first session in `connect` | session timeout × 2 |
 /// | read-only servers allowed | no |
 /// | request timeout | none |
 /// | reconnect backoff | 10 ms doubling to 2 s, jittered |
+/// | TLS | off |
+/// | expire locally after the session timeout without a server | yes |
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -260,6 +263,8 @@ pub struct ClientBuilder {
     min_backoff: Duration,
     max_backoff: Duration,
     shuffle: bool,
+    local_expiry: bool,
+    connector: Connector,
 }
 
 impl Default for ClientBuilder {
@@ -275,6 +280,8 @@ impl Default for ClientBuilder {
             min_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_secs(2),
             shuffle: true,
+            local_expiry: true,
+            connector: Connector::default(),
         }
     }
 }
@@ -331,6 +338,38 @@ impl ClientBuilder {
         self
     }
 
+    /// Connect with TLS (ZooKeeper's `secureClientPort`), using this rustls config: its roots verify
+    /// the servers, whose certificates must name the host (DNS name or IP) of the connect string.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use zk_client::{rustls, Client};
+    ///
+    /// # async fn demo(roots: rustls::RootCertStore) -> zk_client::Result<()> {
+    /// let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    ///     .with_safe_default_protocol_versions()
+    ///     .expect("TLS 1.2 and 1.3")
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let client = Client::builder().with_tls(Arc::new(tls)).connect("zk1:2281").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>) -> Self {
+        self.connector.tls = Some(config);
+        self
+    }
+
+    /// Whether to declare the session [`SessionState::Expired`] once no server has answered for the
+    /// negotiated session timeout (default true). The servers expire a session they have not heard
+    /// from for that long, so this only reports early what a reconnect would find; and the client
+    /// stops trying, so the session is certainly gone. With `false` the client stays
+    /// [`SessionState::Disconnected`] until a server tells it (the Java client's behaviour).
+    pub fn with_local_expiry(mut self, enabled: bool) -> Self {
+        self.local_expiry = enabled;
+        self
+    }
+
     /// Whether to shuffle the hosts before cycling through them (default true).
     pub fn with_shuffled_hosts(mut self, shuffle: bool) -> Self {
         self.shuffle = shuffle;
@@ -377,14 +416,16 @@ impl ClientBuilder {
         Ok(client)
     }
 
-    /// Starts the client without waiting: requests wait for the first connection.
+    /// Starts the client without waiting: requests wait for the first connection. Must be called from
+    /// within a Tokio runtime (the connection task is spawned on it).
     pub fn start(&self, connect_string: &str) -> Result<Client> {
         let parsed: ConnectString = connect_string.parse()?;
         let mut hosts = parsed.hosts().to_vec();
         if self.shuffle {
             fastrand::shuffle(&mut hosts);
         }
-        let connect_timeout = self.connect_timeout.unwrap_or(self.session_timeout / hosts.len() as u32);
+        let connect_timeout =
+            self.connect_timeout.unwrap_or(default_connect_timeout(self.session_timeout, hosts.len()));
         let (session_id, password) = self.session.clone().unwrap_or_default();
         let config = SessionConfig {
             session_timeout: self.session_timeout,
@@ -393,6 +434,7 @@ impl ClientBuilder {
             session_id,
             password: password.clone(),
             max_frame: zk_proto::DEFAULT_MAX_FRAME,
+            local_expiry: self.local_expiry,
         };
         let mut session = Session::new(config, Instant::now());
         let (commands_tx, commands) = mpsc::unbounded_channel();
@@ -422,6 +464,7 @@ impl ClientBuilder {
             subscribers: Vec::new(),
             out: BytesMut::new(),
             next_host: 0,
+            connector: self.connector.clone(),
         };
         tokio::spawn(driver.run());
         Ok(Client {
@@ -435,6 +478,12 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The Java client's per-host connect timeout (session timeout / number of hosts), capped at 10 s: a
+/// handshake normally takes milliseconds, and one stuck on a single host must not eat the session.
+fn default_connect_timeout(session_timeout: Duration, hosts: usize) -> Duration {
+    (session_timeout / hosts.max(1) as u32).min(Duration::from_secs(10))
 }
 
 /// A tiny adapter: an unbounded receiver as a [`Stream`] (avoids a `tokio-stream` dependency).

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, debug_span, Instrument, Span};
 use zk_proto::{Request, Response};
@@ -20,6 +19,7 @@ use crate::error::Error;
 use crate::rw_probe::{is_read_write, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL};
 use crate::session::{Output, RequestId, Session, WatchRegistration};
 use crate::state::SessionState;
+use crate::transport::{Connector, Transport};
 use crate::watcher::WatchSink;
 use crate::watches::WatcherId;
 
@@ -68,6 +68,7 @@ impl ReconnectPolicy {
 #[allow(clippy::large_enum_variant)]
 enum Wake<T> {
     Done(T),
+    Timer,
     Command(Option<Command>),
     Unwatch(WatcherId),
 }
@@ -139,6 +140,7 @@ pub(crate) struct Driver {
     pub(crate) subscribers: Vec<mpsc::UnboundedSender<SessionState>>,
     pub(crate) out: BytesMut,
     pub(crate) next_host: usize,
+    pub(crate) connector: Connector,
 }
 
 impl Driver {
@@ -150,17 +152,22 @@ impl Driver {
             let host = self.hosts[current].clone();
             self.next_host = current + 1;
             let span = debug_span!("zk.connection", %host, session_id = self.session.session_id());
-            let connect = tokio::time::timeout(self.policy.connect_timeout, TcpStream::connect(host.clone()));
+            let connector = self.connector.clone();
+            let connect = async move { connector.connect(&host, self.policy.connect_timeout).await };
             match self.wait(connect.instrument(span.clone())).await {
                 None => break,
-                Some(Ok(Ok(stream))) => {
-                    if self.serve(stream, current).instrument(span).await {
+                Some(Ok(transport)) => {
+                    let established = match transport {
+                        Transport::Plain(stream) => self.serve(stream, current).instrument(span).await,
+                        #[cfg(feature = "tls")]
+                        Transport::Tls(stream) => self.serve(*stream, current).instrument(span).await,
+                    };
+                    if established {
                         delays = self.policy.backoff();
                         continue;
                     }
                 }
-                Some(Ok(Err(err))) => span.in_scope(|| debug!(%err, "connect failed")),
-                Some(Err(_)) => span.in_scope(|| debug!("connect timed out")),
+                Some(Err(err)) => span.in_scope(|| debug!(%err, "connect failed")),
             }
             if self.session.is_over() {
                 break;
@@ -184,13 +191,22 @@ impl Driver {
             if self.session.is_over() {
                 return None;
             }
+            let deadline = self.session.poll_timeout();
+            let timer = async move {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let wake = tokio::select! {
                 out = &mut fut => Wake::Done(out),
+                () = timer => Wake::Timer,
                 cmd = self.commands.recv(), if self.commands_open => Wake::Command(cmd),
                 Some(id) = self.unwatch.recv() => Wake::Unwatch(id),
             };
             match wake {
                 Wake::Done(out) => return Some(out),
+                Wake::Timer => self.session.handle_timeout(Instant::now()),
                 Wake::Command(cmd) => self.command(cmd),
                 Wake::Unwatch(id) => self.unwatched(id),
             }
@@ -200,9 +216,8 @@ impl Driver {
 
     /// Serves one connection until the session lets go of it. Returns whether a session was
     /// established on it.
-    async fn serve(&mut self, stream: TcpStream, current: usize) -> bool {
-        let _ = stream.set_nodelay(true);
-        let (mut rd, mut wr) = stream.into_split();
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: S, current: usize) -> bool {
+        let (mut rd, mut wr) = tokio::io::split(stream);
         self.session.transport_connected(Instant::now());
         self.drain();
         let mut established = false;
@@ -336,6 +351,7 @@ impl Driver {
                     });
                     self.subscribers.retain(|tx| tx.send(state).is_ok());
                 }
+                // `serve` stops as soon as the session no longer wants a transport.
                 Output::Disconnect => {}
             }
         }

@@ -43,6 +43,7 @@ mod path;
 mod rw_probe;
 mod session;
 mod state;
+mod transport;
 mod watcher;
 mod watches;
 
@@ -55,4 +56,7 @@ pub use state::SessionState;
 pub use watcher::{OneshotWatcher, PersistentWatcher, WatchedEvent};
 
 pub use bytes::Bytes;
+/// The rustls crate, for building the config given to [`ClientBuilder::with_tls`].
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls;
 pub use zk_proto::{perms, Acl, AddWatchMode, ClientInfo, CreateMode, EventType, Id, KeeperState, Stat, WatcherType};

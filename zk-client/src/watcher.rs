@@ -17,6 +17,10 @@ use crate::watches::WatcherId;
 /// for events raised while re-registering watches after a reconnect). When the session expires or is
 /// closed, every watcher receives one event with `event_type` [`EventType::None`] and `state`
 /// [`KeeperState::Expired`], [`KeeperState::AuthFailed`] or [`KeeperState::Closed`].
+///
+/// Connection loss is not an event: watchers survive reconnects (they are re-registered, and what
+/// changed meanwhile fires then). Follow [`Client::state_stream`](crate::Client::state_stream) for
+/// the connection itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchedEvent {
     /// What happened.

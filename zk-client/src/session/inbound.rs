@@ -45,7 +45,7 @@ impl Session {
                     self.terminate(SessionState::AuthFailed);
                 }
             }
-            _ => self.reply(header, frame),
+            _ => self.reply(header, frame, now),
         }
     }
 
@@ -59,6 +59,7 @@ impl Session {
         self.negotiated = Duration::from_millis(response.time_out as u64);
         self.phase = Phase::Connected;
         self.last_recv = now;
+        self.heard_at = now;
         let read_only = response.read_only == Some(true);
         self.seen_rw |= !read_only;
         debug!(session_id = self.session_id, timeout = ?self.negotiated, read_only, "session established");
@@ -92,7 +93,7 @@ impl Session {
         }
     }
 
-    fn reply(&mut self, header: ReplyHeader, mut frame: Bytes) {
+    fn reply(&mut self, header: ReplyHeader, mut frame: Bytes, now: Instant) {
         let Some(pending) = self.pending.pop_front() else {
             warn!(xid = header.xid, "reply with no request in flight");
             return self.lose("unexpected reply");
@@ -119,10 +120,25 @@ impl Session {
         };
         pending.span.in_scope(|| debug!(xid = header.xid, zxid = header.zxid, err = header.err, "reply"));
         if let Some(watch) = pending.watch {
-            match (&result, pending.op) {
-                (Ok(_), _) => self.watches.add(watch.id, watch.kind, watch.path),
-                (Err(Error::NoNode), OpCode::Exists) => self.watches.add(watch.id, WatchKind::Exist, watch.path),
-                _ => self.outputs.push_back(Output::Unregistered(watch.id)),
+            let id = watch.id;
+            let registered = match (&result, pending.op) {
+                (Ok(_), _) => Some(watch.kind),
+                (Err(Error::NoNode), OpCode::Exists) => Some(WatchKind::Exist),
+                _ => None,
+            };
+            match registered {
+                Some(kind) => {
+                    self.watches.add(id, kind, watch.path);
+                    if self.cancelled.remove(&id) {
+                        // Its caller gave up before the reply: undo at once (server side too).
+                        self.unwatch(id, now);
+                        self.outputs.push_back(Output::Unregistered(id));
+                    }
+                }
+                None => {
+                    self.cancelled.remove(&id);
+                    self.outputs.push_back(Output::Unregistered(id));
+                }
             }
         }
         if let (Some((path, watcher_type)), Ok(_)) = (pending.remove, &result) {

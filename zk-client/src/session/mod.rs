@@ -13,7 +13,7 @@
 //! and pulls outputs: [`Session::poll_transmit`] (bytes to write), [`Session::poll_output`]
 //! (completions, watch events, state changes, "drop the connection") and [`Session::poll_timeout`].
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -44,7 +44,7 @@ const MAX_PING_INTERVAL: Duration = Duration::from_secs(10);
 pub(crate) struct SessionConfig {
     /// The requested session timeout.
     pub(crate) session_timeout: Duration,
-    /// How long a connection may take from TCP connect to the `ConnectResponse`.
+    /// How long the handshake may take once the transport is up (until the `ConnectResponse`).
     pub(crate) connect_timeout: Duration,
     /// Accept read-only servers.
     pub(crate) read_only: bool,
@@ -54,6 +54,8 @@ pub(crate) struct SessionConfig {
     pub(crate) password: Bytes,
     /// Largest frame accepted or sent.
     pub(crate) max_frame: usize,
+    /// Declare the session expired after the session timeout without any server.
+    pub(crate) local_expiry: bool,
 }
 
 impl Default for SessionConfig {
@@ -65,6 +67,7 @@ impl Default for SessionConfig {
             session_id: 0,
             password: Bytes::new(),
             max_frame: zk_proto::DEFAULT_MAX_FRAME,
+            local_expiry: true,
         }
     }
 }
@@ -146,12 +149,18 @@ pub(crate) struct Session {
     /// Whether a read-write server has accepted this session (a session from a read-only server is
     /// not resumed elsewhere).
     seen_rw: bool,
+    /// Later `close` calls waiting for the first one.
+    close_waiters: Vec<RequestId>,
+    /// Watchers dropped before the request that sets them was answered.
+    cancelled: HashSet<WatcherId>,
     /// The id of a pending `close`.
     closing: Option<RequestId>,
     watches: WatchRegistry,
     outputs: VecDeque<Output>,
     last_send: Instant,
     last_recv: Instant,
+    /// When a server serving this session was last heard from.
+    heard_at: Instant,
 }
 
 impl Session {
@@ -175,10 +184,13 @@ impl Session {
             auths: Vec::new(),
             pending_auths: VecDeque::new(),
             closing: None,
+            cancelled: HashSet::new(),
+            close_waiters: Vec::new(),
             watches: WatchRegistry::default(),
             outputs: VecDeque::new(),
             last_send: now,
             last_recv: now,
+            heard_at: now,
         }
     }
 
@@ -296,6 +308,9 @@ impl Session {
             return;
         }
         self.last_recv = now;
+        if self.phase == Phase::Connected {
+            self.heard_at = now;
+        }
         self.inbuf.extend_from_slice(data);
         while self.wants_transport() {
             match self.codec.decode(&mut self.inbuf) {
@@ -311,6 +326,16 @@ impl Session {
 
     /// Time passed: check the handshake deadline, the read timeout, and send a ping when idle.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if let Some(expiry) = self.local_expiry() {
+            if now >= expiry {
+                warn!(
+                    session_id = self.session_id,
+                    timeout = ?self.negotiated,
+                    "no server heard from for the session timeout: the session is expired"
+                );
+                return self.terminate(SessionState::Expired);
+            }
+        }
         match self.phase {
             Phase::Handshaking { deadline } if now >= deadline => {
                 warn!("no ConnectResponse within the connect timeout");
@@ -380,7 +405,13 @@ impl Session {
     /// A local watcher went away. When it was the last persistent watcher on its path, the server-side
     /// watch is removed too.
     pub(crate) fn unwatch(&mut self, watcher: WatcherId, now: Instant) {
-        let Some((kind, path, last)) = self.watches.remove(watcher) else { return };
+        let Some((kind, path, last)) = self.watches.remove(watcher) else {
+            // Not registered (yet): its request may still be in flight or queued.
+            if self.wants_transport() || !self.queued.is_empty() {
+                self.cancelled.insert(watcher);
+            }
+            return;
+        };
         if !last || kind.is_oneshot() || self.phase != Phase::Connected || self.closing.is_some() {
             return;
         }
@@ -416,7 +447,8 @@ impl Session {
                 );
                 self.closing = Some(id);
             }
-            Phase::Connected => self.complete(Some(id), Err(Error::Closed)),
+            // Already closing: answered with the first close.
+            Phase::Connected => self.close_waiters.push(id),
             Phase::Idle | Phase::Handshaking { .. } => {
                 self.terminate(SessionState::Closed);
                 self.complete(Some(id), Ok(Response::CloseSession));
@@ -442,14 +474,29 @@ impl Session {
 
     /// When [`Session::handle_timeout`] must be called next.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        match self.phase {
+        let io = match self.phase {
             Phase::Handshaking { deadline } => Some(deadline),
             Phase::Connected => Some((self.last_recv + self.read_timeout()).min(self.last_send + self.ping_interval())),
             Phase::Idle | Phase::Over => None,
+        };
+        match (io, self.local_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
     // ----- internals -----
+
+    /// While disconnected: when the session is certainly expired on the servers, none of which has
+    /// answered for the negotiated timeout (the servers expire it after that long without hearing
+    /// from the client, and the client stops trying at that point).
+    ///
+    /// Only checked between connection attempts: a handshake in progress may still find the session
+    /// alive (a restarted server, or a new leader, gives every session a fresh timeout).
+    fn local_expiry(&self) -> Option<Instant> {
+        let disconnected = self.state == SessionState::Disconnected && self.phase == Phase::Idle;
+        (self.config.local_expiry && disconnected).then(|| self.heard_at + self.negotiated)
+    }
 
     /// The Java client's read timeout: 2/3 of the negotiated session timeout.
     fn read_timeout(&self) -> Duration {
@@ -510,6 +557,7 @@ impl Session {
 
     fn fail(&mut self, id: Option<RequestId>, watch: Option<WatchRegistration>, err: Error) {
         if let Some(watch) = watch {
+            self.cancelled.remove(&watch.id);
             self.outputs.push_back(Output::Unregistered(watch.id));
         }
         self.complete(id, Err(err));
@@ -569,6 +617,10 @@ impl Session {
         }
         for queued in std::mem::take(&mut self.queued) {
             self.fail(queued.id, queued.watch, err.clone());
+        }
+        for id in std::mem::take(&mut self.close_waiters) {
+            let result = if state == SessionState::Closed { Ok(Response::CloseSession) } else { Err(err.clone()) };
+            self.complete(Some(id), result);
         }
         for id in std::mem::take(&mut self.pending_auths) {
             self.complete(id, Err(err.clone()));

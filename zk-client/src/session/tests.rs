@@ -420,11 +420,14 @@ fn close_sends_close_session_and_ends_on_its_reply() {
     let frames = sent(&mut s);
     assert_eq!(request(frames[0].clone()), (RequestHeader { xid: 1, op_code: -11 }, Request::CloseSession));
     s.submit(2, get_data("/a", false), None, Span::none(), now);
+    s.close(3, now);
+    assert!(sent(&mut s).is_empty(), "one closeSession only");
     s.receive(&reply(1, 4, 0, None), now);
     let out = outputs(&mut s);
     assert!(matches!(&out[0], Output::Completed { id: 2, result: Err(Error::Closed) }));
     assert!(matches!(&out[1], Output::Completed { id: 1, result: Ok(Response::CloseSession) }));
-    assert!(matches!(&out[2], Output::State(SessionState::Closed)));
+    assert!(matches!(&out[2], Output::Completed { id: 3, result: Ok(Response::CloseSession) }));
+    assert!(matches!(&out[3], Output::State(SessionState::Closed)));
 
     // Closing while disconnected ends the session at once.
     let mut s = Session::new(config(), now);
@@ -462,6 +465,27 @@ fn dropping_the_last_persistent_watcher_removes_it_on_the_server() {
     // Its reply (even NoWatcher) has no caller.
     s.receive(&reply(3, 3, ErrorCode::NoWatcher.code(), None), now);
     assert!(outputs(&mut s).iter().all(|o| matches!(o, Output::Completed { id: 1 | 2, .. })));
+}
+
+#[test]
+fn a_watcher_dropped_before_its_reply_is_undone() {
+    let now = Instant::now();
+    let mut s = connected(now);
+    let watch = WatchRegistration { id: 30, kind: WatchKind::PersistentRecursive, path: "/p".into() };
+    s.submit(1, Request::AddWatch(AddWatchRequest { path: "/p".into(), mode: 1 }), Some(watch), Span::none(), now);
+    sent(&mut s);
+    s.unwatch(30, now);
+    s.receive(&reply(1, 3, 0, Some(Response::AddWatch(ErrorResponse { err: 0 }))), now);
+    assert!(!s.has_watcher(30));
+    let frames = sent(&mut s);
+    assert_eq!(
+        request(frames[0].clone()).1,
+        Request::RemoveWatches(RemoveWatchesRequest { path: "/p".into(), watcher_type: WatcherType::Any.code() })
+    );
+    let out = outputs(&mut s);
+    assert!(matches!(&out[0], Output::Unregistered(30)));
+    assert!(matches!(&out[1], Output::Completed { id: 1, result: Ok(_) }));
+    assert!(s.cancelled.is_empty());
 }
 
 #[test]
@@ -507,4 +531,88 @@ fn xids_wrap_to_one() {
     s.submit(2, get_data("/a", false), None, Span::none(), now);
     let xids: Vec<i32> = sent(&mut s).into_iter().map(|f| request(f).0.xid).collect();
     assert_eq!(xids, [i32::MAX, 1]);
+}
+
+#[test]
+fn well_framed_garbage_bodies_never_panic() {
+    let now = Instant::now();
+    let mut rng = fastrand::Rng::with_seed(42);
+    let requests = || {
+        vec![
+            get_data("/a", true),
+            Request::Exists(ExistsRequest { path: "/a".into(), watch: true }),
+            Request::GetChildren2(GetChildren2Request { path: "/a".into(), watch: true }),
+            Request::GetAcl(GetAclRequest { path: "/a".into() }),
+            Request::Multi(MultiRequest { ops: vec![] }),
+            Request::MultiRead(MultiRequest { ops: vec![] }),
+            Request::WhoAmI,
+            Request::GetEphemerals(GetEphemeralsRequest { prefix_path: "/".into() }),
+            Request::AddWatch(AddWatchRequest { path: "/a".into(), mode: 1 }),
+            Request::Create2(CreateRequest { path: "/a".into(), data: None, acl: vec![], flags: 0 }),
+        ]
+    };
+    for round in 0..3000 {
+        let mut s = connected(now);
+        for (i, request) in requests().into_iter().enumerate() {
+            let watch = WatchRegistration { id: 1000 + i as u64, kind: WatchKind::Data, path: "/a".into() };
+            s.submit(i as u64, request, Some(watch), Span::none(), now);
+        }
+        sent(&mut s);
+        for n in 0..rng.usize(1..12) {
+            let xid = match rng.u8(..4) {
+                0 => xid::NOTIFICATION,
+                1 => rng.i32(-10..20),
+                _ => n as i32 + 1,
+            };
+            let body: Vec<u8> = (0..rng.usize(0..90)).map(|_| rng.u8(..)).collect();
+            let err = if rng.u8(..8) == 0 { rng.i32(-130..1) } else { 0 };
+            s.receive(
+                &framed(|b| {
+                    ReplyHeader { xid, zxid: rng.i64(..), err }.encode(b);
+                    b.extend_from_slice(&body);
+                }),
+                now,
+            );
+        }
+        s.handle_timeout(now + Duration::from_secs(round % 5));
+        let out = outputs(&mut s);
+        // Every request is answered exactly once, or still in flight on a live connection.
+        let answered = out.iter().filter(|o| matches!(o, Output::Completed { .. })).count();
+        assert!(answered == 10 || (s.wants_transport() && answered < 10), "round {round}: {answered}");
+    }
+}
+
+#[test]
+fn a_session_no_server_answers_for_its_timeout_expires_locally() {
+    let t0 = Instant::now();
+    let mut s = connected(t0);
+    s.submit(1, get_data("/a", false), None, Span::none(), t0);
+    s.transport_lost(t0 + Duration::from_millis(500));
+    s.submit(2, get_data("/a", false), None, Span::none(), t0);
+    outputs(&mut s);
+    // Heard from at t0; negotiated 3000 ms.
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)));
+    // A handshake in progress may still find the session alive: it gets its full connect timeout.
+    s.transport_connected(t0 + Duration::from_millis(2500));
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3500)));
+    s.handle_timeout(t0 + Duration::from_millis(3000));
+    assert!(!s.is_over());
+    s.handle_timeout(t0 + Duration::from_millis(3500));
+    assert!(!s.is_over(), "the failed handshake only drops the connection");
+    outputs(&mut s);
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(3000)));
+    s.handle_timeout(t0 + Duration::from_millis(3500));
+    let out = outputs(&mut s);
+    assert!(matches!(&out[0], Output::Completed { id: 2, result: Err(Error::SessionExpired) }));
+    assert!(matches!(&out[1], Output::State(SessionState::Expired)));
+
+    // Opted out: the session waits for a server to say so.
+    let mut s = Session::new(SessionConfig { local_expiry: false, ..config() }, t0);
+    s.transport_connected(t0);
+    s.receive(&connect_response(3000, SID, false), t0);
+    s.transport_lost(t0);
+    assert_eq!(s.poll_timeout(), None);
+    // And before any session exists, there is nothing to expire.
+    let s = Session::new(config(), t0);
+    assert_eq!(s.poll_timeout(), None);
 }

@@ -11,8 +11,12 @@ use crate::{client, shared_server, test_root, within};
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn via(proxy: &Proxy, timeout: Duration) -> Client {
+    crate::init_logs();
+    // Generous connect and establish timeouts: a loaded CI machine can be slow to create a session.
     Client::builder()
         .with_session_timeout(timeout)
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_establish_timeout(Duration::from_secs(20))
         .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
         .connect(&proxy.addr().to_string())
         .await
@@ -121,9 +125,10 @@ async fn a_stalled_server_is_detected_by_the_read_timeout() {
     let started = Instant::now();
     let result = within(WAIT, "stalled request", zk.get_data("/")).await;
     assert_eq!(result, Err(Error::ConnectionLoss));
-    // Read timeout = 2/3 of 1500 ms.
+    // Read timeout = 2/3 of 1500 ms = 1000 ms after the last bytes received, which came at most a ping
+    // interval (500 ms) before the stall.
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500), "{waited:?}");
+    assert!(waited >= Duration::from_millis(450) && waited < Duration::from_secs(5), "{waited:?}");
     proxy.set_mode(Mode::Pass);
     within(WAIT, "request after the stall", zk.get_data("/")).await.unwrap();
     zk.close().await.unwrap();
@@ -133,7 +138,16 @@ async fn a_stalled_server_is_detected_by_the_read_timeout() {
 async fn an_outage_longer_than_the_timeout_surfaces_expiry() {
     let server = shared_server!("an_outage_longer_than_the_timeout_surfaces_expiry");
     let proxy = Proxy::start(server.addr()).await;
-    let zk = via(&proxy, Duration::from_millis(1000)).await;
+    // The server's word, not the local deadline: see the next test for that.
+    let zk = Client::builder()
+        .with_session_timeout(Duration::from_millis(1000))
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_establish_timeout(Duration::from_secs(20))
+        .with_local_expiry(false)
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .connect(&proxy.addr().to_string())
+        .await
+        .unwrap();
     let direct = client(&server, "").await;
     let root = test_root(&direct, "expiry").await;
     let (eph, _) = zk.create(&format!("{root}/e"), b"", &CreateOptions::ephemeral()).await.unwrap();
@@ -218,4 +232,97 @@ async fn a_read_only_connection_keeps_looking_for_a_read_write_server() {
     assert_ne!(zk.session_id(), crate::fake_ro::FAKE_SESSION);
     zk.exists("/").await.unwrap();
     zk.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_cut_off_for_the_session_timeout_reports_expiry_itself() {
+    let server = shared_server!("a_client_cut_off_for_the_session_timeout_reports_expiry_itself");
+    let proxy = Proxy::start(server.addr()).await;
+    let zk = via(&proxy, Duration::from_millis(1200)).await;
+    let direct = client(&server, "").await;
+    let root = test_root(&direct, "local-expiry").await;
+    let (eph, _) = zk.create(&format!("{root}/e"), b"", &CreateOptions::ephemeral()).await.unwrap();
+    let mut states = zk.state_stream();
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    let started = Instant::now();
+    proxy.set_mode(Mode::Refuse);
+    assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+    // The outage never ends, yet the expiry is not silent.
+    assert_eq!(next_state(&mut states).await, SessionState::Expired);
+    // 1200 ms after the server was last heard from, at most a ping interval (400 ms) before the cut.
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(750) && waited < Duration::from_secs(6), "{waited:?}");
+    assert_eq!(zk.exists("/").await, Err(Error::SessionExpired));
+    // And the server agrees soon after: the ephemeral goes.
+    let deadline = Instant::now() + WAIT;
+    while direct.exists(&eph).await.unwrap().is_some() {
+        assert!(Instant::now() < deadline, "server never expired the session");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    direct.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_session_survives_a_server_restart() {
+    let server = crate::own_server!("the_session_survives_a_server_restart");
+    crate::init_logs();
+    let zk = Client::builder()
+        .with_session_timeout(Duration::from_secs(20))
+        .with_connect_timeout(Duration::from_secs(2))
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .connect(&server.connect_string())
+        .await
+        .unwrap();
+    let id = zk.session_id();
+    let (eph, _) = zk.create("/restart-e", b"", &CreateOptions::ephemeral()).await.unwrap();
+    zk.create("/restart-p", b"0", &CreateOptions::persistent()).await.unwrap();
+    let (_, _, on_change) = zk.get_data_and_watch("/restart-p").await.unwrap();
+    let mut states = zk.state_stream();
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+
+    let restarted = server.clone();
+    tokio::task::spawn_blocking(move || restarted.restart()).await.unwrap();
+    assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+    assert_eq!(within(Duration::from_secs(30), "reconnect", states.next()).await, Some(SessionState::Connected));
+    assert_eq!(zk.session_id(), id);
+    assert_eq!(zk.exists(&eph).await.unwrap().map(|s| s.ephemeral_owner), Some(id));
+    let other = client(&server, "").await;
+    other.set_data("/restart-p", b"1", None).await.unwrap();
+    assert_eq!(within(WAIT, "watch after restart", on_change).await.event_type, EventType::NodeDataChanged);
+    other.close().await.unwrap();
+    zk.close().await.unwrap();
+    server.stop();
+}
+
+#[tokio::test]
+async fn many_watches_are_reregistered_in_batches() {
+    let server = shared_server!("many_watches_are_reregistered_in_batches");
+    let proxy = Proxy::start(server.addr()).await;
+    let zk = via(&proxy, Duration::from_secs(10)).await;
+    let direct = client(&server, "").await;
+    let root = test_root(&direct, "batches").await;
+    // 1500 paths of ~110 bytes: more than one 128 KiB SetWatches batch.
+    let paths: Vec<String> = (0..1500).map(|i| format!("{root}/{}-{i:05}", "n".repeat(100))).collect();
+    let persistent = CreateOptions::persistent();
+    let creates = paths.iter().map(|p| direct.create(p, b"", &persistent));
+    for result in futures::future::join_all(creates).await {
+        result.unwrap();
+    }
+    let watches = futures::future::join_all(paths.iter().map(|p| zk.get_data_and_watch(p))).await;
+    let mut watchers: Vec<_> = watches.into_iter().map(|r| r.unwrap().2).collect();
+    let mut states = zk.state_stream();
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    proxy.drop_all();
+    assert_eq!(next_state(&mut states).await, SessionState::Disconnected);
+    assert_eq!(next_state(&mut states).await, SessionState::Connected);
+    zk.sync("/").await.unwrap();
+    // Changes after the reconnect reach watches from the first and the last batch.
+    let last = watchers.pop().unwrap();
+    let first = watchers.swap_remove(0);
+    direct.set_data(&paths[0], b"x", None).await.unwrap();
+    direct.set_data(&paths[1499], b"x", None).await.unwrap();
+    assert_eq!(within(WAIT, "first batch", first).await.path, paths[0]);
+    assert_eq!(within(WAIT, "last batch", last).await.path, paths[1499]);
+    zk.close().await.unwrap();
+    direct.close().await.unwrap();
 }

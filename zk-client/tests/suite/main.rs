@@ -6,6 +6,7 @@ mod faults;
 mod ops;
 mod proxy;
 mod server;
+mod tls;
 mod watches;
 
 use std::sync::Arc;
@@ -37,8 +38,17 @@ macro_rules! own_server {
     };
 }
 
+/// Client logs in the test output: `RUST_LOG=zk_client=debug cargo test ... -- --nocapture`.
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
 /// A client of `server` with a 10 s session, under `chroot` (may be "").
 pub async fn client(server: &Arc<dyn TestServer>, chroot: &str) -> Client {
+    init_logs();
     Client::builder()
         .with_session_timeout(Duration::from_secs(10))
         .connect(&format!("{}{chroot}", server.connect_string()))

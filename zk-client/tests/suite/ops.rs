@@ -337,3 +337,20 @@ async fn close_and_drop() {
     assert_eq!(watcher.exists(&eph).await.unwrap(), None);
     watcher.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn large_payloads_and_the_frame_limit() {
+    let server = shared_server!("large_payloads_and_the_frame_limit");
+    let zk = client(&server, "").await;
+    let root = test_root(&zk, "large").await;
+    let big: Vec<u8> = (0..900 * 1024).map(|i| (i % 251) as u8).collect();
+    let (path, stat) = zk.create(&format!("{root}/big"), &big, &CreateOptions::persistent()).await.unwrap();
+    assert_eq!(stat.data_length as usize, big.len());
+    let (data, _) = zk.get_data(&path).await.unwrap();
+    assert_eq!(&data[..], &big[..]);
+    // Over the 1 MiB frame limit: refused before sending, and the connection is unharmed.
+    let huge = vec![0u8; 1024 * 1024];
+    assert!(matches!(zk.set_data(&path, &huge, None).await, Err(Error::InvalidArgument(_))));
+    assert_eq!(zk.get_data(&path).await.unwrap().1, stat);
+    zk.close().await.unwrap();
+}

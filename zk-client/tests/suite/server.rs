@@ -36,13 +36,26 @@ const JARS: &[&str] = &[
     "/usr/share/java/zookeeper-jute.jar",
     "/usr/share/java/netty-codec.jar",
     "/usr/share/java/netty-resolver.jar",
+    "/usr/share/java/netty-handler.jar",
+    "/usr/share/java/netty-transport.jar",
+    "/usr/share/java/netty-buffer.jar",
+    "/usr/share/java/netty-common.jar",
     "/usr/share/java/slf4j-simple.jar",
 ];
+
+/// PEM files for a TLS server: `key_store` holds the private key and certificate chain,
+/// `trust_store` the CA.
+pub struct TlsFiles {
+    pub key_store: PathBuf,
+    pub trust_store: PathBuf,
+}
 
 /// Apache ZooKeeper, standalone, as a child JVM in its own process group. A watchdog shell kills the
 /// JVM when the test process goes away, so no server outlives the suite.
 pub struct ApacheZk {
     addr: SocketAddr,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    secure_addr: Option<SocketAddr>,
     dir: tempfile::TempDir,
     child: Mutex<Option<Child>>,
 }
@@ -58,18 +71,43 @@ impl ApacheZk {
 
     /// Starts a server on a free loopback port with a fresh data dir.
     pub fn start() -> ApacheZk {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        ApacheZk::start_with(None)
+    }
+
+    /// Starts a server that also listens with TLS (Netty connection factory) on a second port.
+    pub fn start_with(tls: Option<&TlsFiles>) -> ApacheZk {
+        let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        let cfg = format!(
+        let mut cfg = format!(
             "tickTime={TICK_MS}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
              minSessionTimeout={}\nmaxSessionTimeout=60000\nmaxClientCnxns=0\n",
             dir.path().join("data").display(),
             2 * TICK_MS
         );
+        let secure_addr = tls.map(|files| {
+            let secure = free_port();
+            cfg.push_str(&format!(
+                "secureClientPort={secure}\nsecureClientPortAddress=127.0.0.1\n\
+                 serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+                 ssl.keyStore.location={}\nssl.keyStore.type=PEM\n\
+                 ssl.trustStore.location={}\nssl.trustStore.type=PEM\nssl.clientAuth=none\n",
+                files.key_store.display(),
+                files.trust_store.display()
+            ));
+            SocketAddr::from(([127, 0, 0, 1], secure))
+        });
         std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
-        let server = ApacheZk { addr: SocketAddr::from(([127, 0, 0, 1], port)), dir, child: Mutex::new(None) };
+        let server =
+            ApacheZk { addr: SocketAddr::from(([127, 0, 0, 1], port)), secure_addr, dir, child: Mutex::new(None) };
         server.spawn();
         server
+    }
+
+    /// The TLS client address, if the server has one.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure_addr
     }
 
     fn log_path(&self) -> PathBuf {
@@ -132,6 +170,14 @@ impl TestServer for ApacheZk {
             let group = format!("-{}", child.id());
             let _ = Command::new("kill").args(["-9", "--", &group]).status();
             let _ = child.wait();
+            // The JVM dies a little after its watchdog: wait until the port is free again, so a
+            // restart cannot mistake the dying server for the new one.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline
+                && TcpStream::connect_timeout(&self.addr, Duration::from_millis(100)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 
@@ -157,21 +203,27 @@ pub fn four_letter(addr: SocketAddr, word: &str) -> Option<String> {
     Some(out)
 }
 
+/// Prints a `SKIPPED` line straight to stderr (not through the test harness's output capture).
+pub fn skipped(what: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
+}
+
+/// Whether Apache ZooKeeper can run here; prints `SKIPPED` (or panics when it is required) if not.
+pub fn apache_available(test: &str) -> bool {
+    let Some(why) = ApacheZk::unavailable() else { return true };
+    if std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() == Ok("1") {
+        panic!("{test}: Apache ZooKeeper is required (ZK_RS_REQUIRE_ORACLE=1) but {why}");
+    }
+    skipped(&format!("{test}: Apache ZooKeeper unavailable: {why}"));
+    false
+}
+
 /// Starts a fresh server of the selected kind, or `None` (after printing `SKIPPED`) when it cannot
 /// run here. Panics instead when `ZK_RS_REQUIRE_ORACLE=1`.
 pub fn start(test: &str) -> Option<Arc<dyn TestServer>> {
     let kind = std::env::var("ZK_RS_TEST_SERVER").unwrap_or_else(|_| "apache".into());
     match kind.as_str() {
-        "apache" => {
-            if let Some(why) = ApacheZk::unavailable() {
-                if std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-                    panic!("{test}: Apache ZooKeeper is required (ZK_RS_REQUIRE_ORACLE=1) but {why}");
-                }
-                eprintln!("SKIPPED: {test}: Apache ZooKeeper unavailable: {why}");
-                return None;
-            }
-            Some(Arc::new(ApacheZk::start()))
-        }
+        "apache" => apache_available(test).then(|| Arc::new(ApacheZk::start()) as Arc<dyn TestServer>),
         other => panic!("unknown ZK_RS_TEST_SERVER={other:?} (known: apache)"),
     }
 }
@@ -181,7 +233,7 @@ pub fn shared(test: &str) -> Option<Arc<dyn TestServer>> {
     static SHARED: OnceLock<Option<Arc<dyn TestServer>>> = OnceLock::new();
     let server = SHARED.get_or_init(|| start("shared server"));
     if server.is_none() {
-        eprintln!("SKIPPED: {test}");
+        skipped(test);
     }
     server.clone()
 }
