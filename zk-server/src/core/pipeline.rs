@@ -13,7 +13,7 @@ use crate::watch::WatchLists;
 impl ServerCore {
     /// A request arrived on `conn`. `body` is an error when it did not decode.
     pub fn request(&mut self, conn: ConnId, xid: i32, op_code: i32, body: Result<Request, DecodeError>, now: Now) {
-        let incoming = Incoming { xid, op_code, body, received_ms: now.mono_ms };
+        let incoming = Incoming { xid, op_code, body, received_ms: now.mono_ms, session_closing: false };
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.stats.received += 1;
         self.stats.packets_received += 1;
@@ -25,13 +25,20 @@ impl ServerCore {
         self.handle_incoming(conn, incoming, now);
     }
 
-    pub(super) fn handle_incoming(&mut self, conn_id: ConnId, incoming: Incoming, now: Now) {
+    pub(super) fn handle_incoming(&mut self, conn_id: ConnId, mut incoming: Incoming, now: Now) {
         let _span = trace_span!("request", conn = conn_id, xid = incoming.xid, op = incoming.op_code).entered();
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let session_id = conn.session_id;
         if !self.sessions.touch(session_id, now.mono_ms) {
+            if self.sessions.is_closing(session_id) && !conn.pending.is_empty() {
+                // Behind this connection's closeSession: ZooKeeper's pipeline answers SessionExpired
+                // after the closeSession reply (unless the connection is gone by then).
+                incoming.session_closing = true;
+                conn.pending.push_back(Pending::Read(incoming));
+                return;
+            }
             // ZooKeeper drops the requests of a session that is closing or gone, unanswered ("Dropping
-            // request"): the connection goes when the closeSession commits, right after its reply.
+            // request"); the connection goes with the session.
             debug!(session = format_args!("{session_id:#x}"), "request of a closing or unknown session dropped");
             if !self.sessions.contains(session_id) && conn.pending.is_empty() {
                 // Nothing in flight will close this connection.
@@ -113,6 +120,7 @@ impl ServerCore {
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let zxid = self.tree.last_processed_zxid();
         let (reply_xid, result) = match &incoming.body {
+            _ if incoming.session_closing => (incoming.xid, Err(ErrorCode::SessionExpired)),
             Err(err) => {
                 debug!(%err, "malformed request body");
                 (incoming.xid, Err(ErrorCode::MarshallingError))
