@@ -413,6 +413,16 @@ impl ServerConfig {
         self.auth.digest_enabled =
             text("DigestAuthenticationProvider.enabled").is_none_or(|v| v.eq_ignore_ascii_case("true"));
         self.auth.x509_super_user = text("X509AuthenticationProvider.superUser");
+        // `authProvider.<n>=<class>` registers a provider (QuorumPeerConfig sets it as the system
+        // property `zookeeper.authProvider.<n>`, which ProviderRegistry loads).
+        let providers: Vec<String> = self
+            .other
+            .iter()
+            .filter(|(key, _)| key.starts_with("authProvider."))
+            .map(|(_, p)| p.value.trim().to_owned())
+            .collect();
+        self.auth.sasl_enabled = providers.iter().any(|class| class.ends_with(".SASLAuthenticationProvider"));
+        self.auth.x509_enabled = providers.iter().any(|class| class.ends_with(".X509AuthenticationProvider"));
         self.auth.let_any_sasl_user_do_x = text("letAnySaslUserDoX");
         self.warnings.extend(warnings);
     }

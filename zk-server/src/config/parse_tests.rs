@@ -364,3 +364,15 @@ fn every_validation_error() {
     let c = ServerConfig::from_parts(&same_port, Some("3"), None).unwrap();
     assert_eq!(c.client_address, Some(HostPort::new("10.1.1.1", 2182)), "the server line's address wins");
 }
+
+#[test]
+fn auth_providers_register_sasl_and_x509() {
+    let plain = ServerConfig::from_parts(BASE, None, None).unwrap();
+    assert!(!plain.auth.sasl_enabled && !plain.auth.x509_enabled, "only ip and digest by default");
+    let text = format!(
+        "{BASE}authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n\
+         authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n"
+    );
+    let c = ServerConfig::from_parts(&text, None, None).unwrap();
+    assert!(c.auth.sasl_enabled && c.auth.x509_enabled);
+}

@@ -46,7 +46,11 @@ impl ServerCore {
             }
             return;
         }
-        let op = OpCode::try_from(incoming.op_code);
+        // `notification` and `error` are opcodes, but not ones a client may send (`Request.isValid`).
+        let op = OpCode::try_from(incoming.op_code).and_then(|op| match op {
+            OpCode::Notification | OpCode::Error => Err(op.code()),
+            op => Ok(op),
+        });
         // Auth is answered at once, outside the pipeline, as ZooKeeper does.
         if let Ok(Request::Auth(auth)) = &incoming.body {
             let result = conn.auth.authenticate(&self.config.auth, &auth.scheme, &auth.auth);
@@ -125,6 +129,7 @@ impl ServerCore {
                 debug!(%err, "malformed request body");
                 (incoming.xid, Err(ErrorCode::MarshallingError))
             }
+            // The reply echoes the request's xid (-8 from real clients).
             Ok(Request::SetWatches(w)) => {
                 let lists = WatchLists {
                     data: &w.data_watches,
@@ -134,7 +139,7 @@ impl ServerCore {
                 };
                 let events = self.watches.set_watches(w.relative_zxid, lists, conn_id, &self.tree);
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
-                (xid::SET_WATCHES, Ok(Response::SetWatches))
+                (incoming.xid, Ok(Response::SetWatches))
             }
             Ok(Request::SetWatches2(w)) => {
                 let lists = WatchLists {
@@ -146,7 +151,7 @@ impl ServerCore {
                 };
                 let events = self.watches.set_watches(w.relative_zxid, lists, conn_id, &self.tree);
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
-                (xid::SET_WATCHES, Ok(Response::SetWatches2))
+                (incoming.xid, Ok(Response::SetWatches2))
             }
             // ZooKeeper answers a ping with the ping xid, whatever xid it came with.
             Ok(Request::Ping) => (xid::PING, Ok(Response::Ping)),

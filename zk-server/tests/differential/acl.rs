@@ -70,6 +70,14 @@ pub fn acls() -> Script {
         ("perms 0", vec![Acl::new(0, Id::anyone())]),
         ("perms beyond ALL", vec![Acl::new(0xff, Id::anyone())]),
         ("super scheme", vec![Acl::new(perms::ALL, Id::new("super", "x"))]),
+        ("sasl id", vec![Acl::new(perms::ALL, Id::new("sasl", "someone"))]),
+        ("x509 id", vec![Acl::new(perms::ALL, Id::new("x509", "CN=x"))]),
+        ("ipv6", vec![Acl::new(perms::ALL, Id::new("ip", "::1"))]),
+        ("ipv6 subnet", vec![Acl::new(perms::ALL, Id::new("ip", "fe80::/10"))]),
+        ("digest with two colons", vec![Acl::new(perms::ALL, Id::new("digest", "a:b:c"))]),
+        ("auth with an id", vec![Acl::new(perms::ALL, Id::new("auth", "someone"))]),
+        ("world anyone and a bad one", vec![Acl::new(perms::ALL, Id::anyone()), Acl::new(1, Id::new("ip", "x"))]),
+        ("duplicate entries", vec![Acl::new(perms::READ, Id::anyone()), Acl::new(perms::READ, Id::anyone())]),
     ];
     for (name, acl) in invalid {
         s.call(format!("create with {name}"), 0, create("/acl/inv", b"", acl.clone(), 0));
@@ -97,6 +105,10 @@ pub fn acls() -> Script {
     s.call("getACL missing: NoNode", 0, get_acl("/acl/none"));
     s.call("getACL /", 1, get_acl("/"));
     s.call("getACL /zookeeper", 1, get_acl("/zookeeper"));
+    s.call("getACL /zookeeper/config", 1, get_acl("/zookeeper/config"));
+    s.call("setData /zookeeper/config: NoAuth", 1, set_data("/zookeeper/config", b"x", -1));
+    s.call("setACL /zookeeper/config: NoAuth", 1, set_acl("/zookeeper/config", open(), -1));
+    s.call("create under /zookeeper/config", 1, mk("/zookeeper/config/x", b""));
     // Bad credentials.
     s.auth("addauth digest without colon", 1, "digest", "nocolon");
     s.call("after a bad digest", 1, Request::WhoAmI);

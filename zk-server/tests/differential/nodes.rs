@@ -176,6 +176,11 @@ pub fn multis() -> Script {
     );
     s.call("getChildren2 /m", 0, children2("/m", false));
     s.call(
+        "multi with two sequential creates in one parent",
+        0,
+        multi(vec![m_create("/m/q-", b"", 2), m_create2("/m/q-", b"", 3), m_create("/m/q-", b"", 2)]),
+    );
+    s.call(
         "multi failing in the middle",
         0,
         multi(vec![m_create("/m/x", b"", 0), m_check("/m", 99), m_set("/m", b"", -1), m_create("/m/y", b"", 0)]),
