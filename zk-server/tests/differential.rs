@@ -194,6 +194,7 @@ fn scripts() -> Vec<(&'static str, Script)> {
         ("paths", nodes::paths()),
         ("multis", nodes::multis()),
         ("acls", acl::acls()),
+        ("acl_watches", acl::acl_watches()),
         ("watches", watches::watches()),
         ("reconnect", watches::reconnect()),
         ("sessions", sessions::sessions()),
@@ -266,8 +267,8 @@ async fn zk_server_matches_apache_zookeeper() {
         steps += script.steps.len();
         let (a, o) = run_both(apache.addr(), ours.addr(), &script, since).await;
         if verbose {
-            for (label, lines) in &o {
-                eprintln!("[{name}] {label}: {lines:#?}");
+            for ((label, apache), (_, ours)) in a.iter().zip(&o) {
+                eprintln!("[{name}] {label}:\n  apache: {apache:#?}\n  ours: {ours:#?}");
             }
         }
         all.extend(differences(name, &a, &o, &mut notes));

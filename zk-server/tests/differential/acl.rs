@@ -31,6 +31,11 @@ pub fn acls() -> Script {
         s.call(format!("{who} getACL: NoAuth"), slot, get_acl("/acl/secret"));
         s.call(format!("{who} setACL: NoAuth"), slot, set_acl("/acl/secret", open(), -1));
         s.call(format!("{who} create child: NoAuth"), slot, mk("/acl/secret/x", b""));
+        s.call(format!("{who} create2 child: NoAuth"), slot, create2("/acl/secret/x", b"", open(), 0));
+        s.call(format!("{who} createContainer child: NoAuth"), slot, create_container("/acl/secret/x", 4));
+        s.call(format!("{who} createTTL child: NoAuth"), slot, create_ttl("/acl/secret/x", 5, 1000));
+        s.call(format!("{who} multi create child: NoAuth"), slot, multi(vec![m_create("/acl/secret/x", b"", 0)]));
+        s.call(format!("{who} getData with watch: NoAuth"), slot, get_data("/acl/secret", true));
         s.call(format!("{who} delete child: NoAuth"), slot, delete("/acl/secret/child", -1));
         s.call(format!("{who} getAllChildrenNumber"), slot, all_children("/acl/secret"));
         s.call(format!("{who} sync"), slot, sync("/acl/secret"));
@@ -124,5 +129,34 @@ pub fn acls() -> Script {
     s.connect(6);
     s.auth("addauth super", 6, "super", "x");
     s.call("whoAmI after super auth", 6, Request::WhoAmI);
+    s
+}
+
+/// Watches on nodes the watcher may not read.
+pub fn acl_watches() -> Script {
+    let alice_all = vec![Acl::new(perms::ALL, digest_id("alice:secret"))];
+    let mut s = Script::default();
+    s.connect(0);
+    s.connect(1);
+    s.auth("addauth alice", 0, "digest", "alice:secret");
+    s.call("create /aw", 0, mk("/aw", b""));
+    s.call("create /aw/secret", 0, create("/aw/secret", b"", alice_all, 0));
+    s.call("anonymous exists watch on the secret node", 1, exists("/aw/secret", true));
+    s.call("alice setData", 0, set_data("/aw/secret", b"1", -1));
+    s.events("anonymous hears of it?", 1);
+    s.call("anonymous persistent watch on the secret node", 1, add_watch("/aw/secret", 0));
+    s.call("alice setData again", 0, set_data("/aw/secret", b"2", -1));
+    s.events("anonymous hears of it (persistent)?", 1);
+    s.call("anonymous recursive watch on /aw", 1, add_watch("/aw", 1));
+    s.call("alice setData a third time", 0, set_data("/aw/secret", b"3", -1));
+    s.call("alice creates a child of the secret node", 0, mk("/aw/secret/c", b""));
+    s.events("anonymous hears of it (recursive)?", 1);
+    s.call("anonymous exists watch on a missing node", 1, exists("/aw/later", true));
+    s.call(
+        "alice creates it with her ACL",
+        0,
+        create("/aw/later", b"", vec![Acl::new(perms::ALL, digest_id("alice:secret"))], 0),
+    );
+    s.events("anonymous hears of the creation?", 1);
     s
 }
