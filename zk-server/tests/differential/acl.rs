@@ -158,5 +158,20 @@ pub fn acl_watches() -> Script {
         create("/aw/later", b"", vec![Acl::new(perms::ALL, digest_id("alice:secret"))], 0),
     );
     s.events("anonymous hears of the creation?", 1);
+    // setWatches: catch-up events and re-registered watches on unreadable nodes.
+    s.step("anonymous disconnects", super::harness::Step::Disconnect { slot: 1 });
+    s.call("alice changes the secret node while anonymous is away", 0, set_data("/aw/secret", b"4", -1));
+    s.step("anonymous resumes", super::harness::Step::Resume { slot: 1, bad_password: false, zxid_bump: 0 });
+    s.step(
+        "setWatches on unreadable nodes",
+        super::harness::Step::CallXid {
+            slot: 1,
+            xid: zk_proto::xid::SET_WATCHES,
+            request: set_watches(&["/aw/secret", "/aw/later"], &[], &["/aw/secret"]),
+        },
+    );
+    s.call("alice changes /aw/later", 0, set_data("/aw/later", b"x", -1));
+    s.call("alice adds a child to the secret node", 0, mk("/aw/secret/d", b""));
+    s.events("anonymous hears of them?", 1);
     s
 }
