@@ -6,6 +6,11 @@
 //! Needs Apache ZooKeeper (`scripts/install-apache-zk.sh`); without it the test prints a SKIPPED line
 //! and passes, unless `ZK_RS_REQUIRE_ORACLE=1`.
 //!
+//! Scripts: `nodes`, `paths`, `multis` (differential/nodes.rs), `acls`, `acl_watches` (acl.rs),
+//! `watches`, `reconnect` (watches.rs), `sessions`, `protocol`, `reaping` (sessions.rs). Both servers run
+//! each script at once, with the same tickTime and container check interval.
+//! `ZK_DIFF_ONLY=nodes,acls` runs some scripts only; `ZK_DIFF_VERBOSE=1` prints every step of both.
+//!
 //! Known, deliberate differences (normalized away or accepted):
 //! - notification headers: zk-server sends the triggering zxid (3.9), ZooKeeper 3.8 sends -1;
 //! - the steps in [`ACCEPTED`]: 3.8 bugs that 3.9 fixed (zk-server behaves as 3.9), and the
