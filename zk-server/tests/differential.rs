@@ -6,6 +6,11 @@
 //! Needs Apache ZooKeeper (`scripts/install-apache-zk.sh`); without it the test prints a SKIPPED line
 //! and passes, unless `ZK_RS_REQUIRE_ORACLE=1`.
 //!
+//! Scripts: `nodes`, `paths`, `multis` (differential/nodes.rs), `acls`, `acl_watches` (acl.rs),
+//! `watches`, `reconnect` (watches.rs), `sessions`, `protocol`, `reaping` (sessions.rs). Both servers run
+//! each script at once, with the same tickTime and container check interval.
+//! `ZK_DIFF_ONLY=nodes,acls` runs some scripts only; `ZK_DIFF_VERBOSE=1` prints every step of both.
+//!
 //! Known, deliberate differences (normalized away or accepted):
 //! - notification headers: zk-server sends the triggering zxid (3.9), ZooKeeper 3.8 sends -1;
 //! - the steps in [`ACCEPTED`]: 3.8 bugs that 3.9 fixed (zk-server behaves as 3.9), and the
@@ -52,6 +57,13 @@ const ACCEPTED: &[(&str, &str, &str, &str, &str)] = &[
     ),
     (
         "multis",
+        "multi with two sequential creates in one parent",
+        "ZOOKEEPER-4026 (3.9): a create2 sub-op answers Create2 (path and stat); 3.8 answers Create (path)",
+        r#"Create(CreateResponse { path: "/m/q-0000000007" })"#,
+        r#"Create2(Create2Response { path: "/m/q-0000000007", stat: Stat { czxid: 3, "#,
+    ),
+    (
+        "multis",
         "standalone check",
         "3.8 never answers a standalone check (op 13); 3.9 answers it with the node's stat",
         "failed: TimedOut",
@@ -93,6 +105,48 @@ const ACCEPTED: &[(&str, &str, &str, &str, &str)] = &[
         "err=OK op=checkWatches",
     ),
     (
+        "acls",
+        "create with ipv6",
+        "3.9.5 accepts IPv6 ip ACLs; 3.8 only IPv4",
+        "err=INVALIDACL op=create",
+        r#"err=OK op=create body=Create(CreateResponse { path: "/acl/inv" })"#,
+    ),
+    (
+        "acls",
+        "setACL with ipv6",
+        "3.9.5 accepts IPv6 ip ACLs (then checks ADMIN, which nobody has here); 3.8 only IPv4",
+        "err=INVALIDACL op=setACL",
+        "err=NOAUTH op=setACL",
+    ),
+    (
+        "acls",
+        "cleanup after ipv6",
+        "3.9.5 accepts IPv6 ip ACLs; 3.8 only IPv4 (so the create before made the node)",
+        "err=NONODE op=delete",
+        "err=OK op=delete",
+    ),
+    (
+        "acls",
+        "create with ipv6 subnet",
+        "3.9.5 accepts IPv6 ip ACLs; 3.8 only IPv4",
+        "err=INVALIDACL op=create",
+        r#"err=OK op=create body=Create(CreateResponse { path: "/acl/inv" })"#,
+    ),
+    (
+        "acls",
+        "setACL with ipv6 subnet",
+        "3.9.5 accepts IPv6 ip ACLs (then checks ADMIN, which nobody has here); 3.8 only IPv4",
+        "err=INVALIDACL op=setACL",
+        "err=NOAUTH op=setACL",
+    ),
+    (
+        "acls",
+        "cleanup after ipv6 subnet",
+        "3.9.5 accepts IPv6 ip ACLs; 3.8 only IPv4 (so the create before made the node)",
+        "err=NONODE op=delete",
+        "err=OK op=delete",
+    ),
+    (
         "sessions",
         "deleteContainer from a client",
         "3.8 reads a client's deleteContainer path from the whole packet (BadArguments); 3.9 decodes it: BadVersion",
@@ -112,6 +166,14 @@ const ACCEPTED: &[(&str, &str, &str, &str, &str)] = &[
         "3.8 reads a client's deleteContainer path from the whole packet (BadArguments); 3.9 decodes it: NoNode",
         "err=BADARGUMENTS op=deleteContainer",
         "err=NONODE op=deleteContainer",
+    ),
+    (
+        "sessions",
+        "closeSession pipelined with a request after it",
+        "a race in ZooKeeper: the request behind a closeSession is answered SessionExpired after the closeSession \
+         reply (zk-server always does so) unless the connection closes first",
+        "failed: connection closed",
+        "err=SESSIONEXPIRED op=exists",
     ),
     (
         "protocol",
@@ -137,6 +199,7 @@ fn scripts() -> Vec<(&'static str, Script)> {
         ("paths", nodes::paths()),
         ("multis", nodes::multis()),
         ("acls", acl::acls()),
+        ("acl_watches", acl::acl_watches()),
         ("watches", watches::watches()),
         ("reconnect", watches::reconnect()),
         ("sessions", sessions::sessions()),
@@ -209,8 +272,8 @@ async fn zk_server_matches_apache_zookeeper() {
         steps += script.steps.len();
         let (a, o) = run_both(apache.addr(), ours.addr(), &script, since).await;
         if verbose {
-            for (label, lines) in &o {
-                eprintln!("[{name}] {label}: {lines:#?}");
+            for ((label, apache), (_, ours)) in a.iter().zip(&o) {
+                eprintln!("[{name}] {label}:\n  apache: {apache:#?}\n  ours: {ours:#?}");
             }
         }
         all.extend(differences(name, &a, &o, &mut notes));

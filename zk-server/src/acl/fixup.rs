@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn auth_expands_to_authenticated_ids() {
-        let config = AuthConfig::default();
+        let config = AuthConfig { sasl_enabled: true, x509_enabled: true, ..AuthConfig::default() };
         assert_eq!(
             config.fix_acl(&Acl::creator_all(), &caller()),
             Ok(vec![Acl::new(ALL, Id::new("digest", USER)), Acl::new(ALL, Id::new("sasl", "alice"))])
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn validation_per_scheme() {
-        let config = AuthConfig::default();
+        let config = AuthConfig { sasl_enabled: true, x509_enabled: true, ..AuthConfig::default() };
         let ok = |acl: Acl| assert_eq!(config.fix_acl(std::slice::from_ref(&acl), &[]), Ok(vec![acl]));
         let bad = |acl: Acl| assert_eq!(config.fix_acl(&[acl], &[]), Err(ErrorCode::InvalidAcl));
         ok(Acl::new(ALL, Id::anyone()));

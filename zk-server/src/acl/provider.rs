@@ -57,7 +57,9 @@ impl Provider {
 
 /// The ACL and authentication settings of a server: which providers are registered and the
 /// `zookeeper.*` properties that change their behaviour. `Default` is Apache ZooKeeper's default
-/// (`ip` and `digest`, no super user, ACLs enforced) plus `sasl` and `x509` registered as ACL schemes.
+/// (`ip` and `digest`, no super user, ACLs enforced); `sasl` and `x509` ACLs are valid only once their
+/// providers are registered (`authProvider.<n>` in the configuration), as in ZooKeeper, where a `sasl`
+/// or `x509` ACL is otherwise InvalidACL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
     /// `zookeeper.skipACL=yes`: every ACL check passes.
@@ -67,9 +69,9 @@ pub struct AuthConfig {
     pub super_digest: Option<String>,
     /// `zookeeper.DigestAuthenticationProvider.enabled` (true).
     pub digest_enabled: bool,
-    /// Whether the `sasl` scheme is registered (in ZooKeeper: when a SASL provider is configured).
+    /// Whether the `sasl` scheme is registered (`authProvider.<n>=...SASLAuthenticationProvider`).
     pub sasl_enabled: bool,
-    /// Whether the `x509` scheme is registered (in ZooKeeper: with a secure client port).
+    /// Whether the `x509` scheme is registered (`authProvider.<n>=...X509AuthenticationProvider`).
     pub x509_enabled: bool,
     /// `zookeeper.X509AuthenticationProvider.superUser`: an x509 id that matches every x509 ACL.
     pub x509_super_user: Option<String>,
@@ -83,8 +85,8 @@ impl Default for AuthConfig {
             skip_acl: false,
             super_digest: None,
             digest_enabled: true,
-            sasl_enabled: true,
-            x509_enabled: true,
+            sasl_enabled: false,
+            x509_enabled: false,
             x509_super_user: None,
             let_any_sasl_user_do_x: None,
         }
@@ -146,8 +148,12 @@ mod tests {
         let config = AuthConfig::default();
         assert_eq!(config.provider("ip"), Some(Provider::Ip));
         assert_eq!(config.provider("digest"), Some(Provider::Digest));
-        assert_eq!(config.provider("sasl"), Some(Provider::Sasl));
-        assert_eq!(config.provider("x509"), Some(Provider::X509));
+        // As in ZooKeeper (differential test, `acls` script): sasl and x509 only once registered.
+        assert_eq!(config.provider("sasl"), None);
+        assert_eq!(config.provider("x509"), None);
+        let registered = AuthConfig { sasl_enabled: true, x509_enabled: true, ..AuthConfig::default() };
+        assert_eq!(registered.provider("sasl"), Some(Provider::Sasl));
+        assert_eq!(registered.provider("x509"), Some(Provider::X509));
         assert_eq!(config.provider("world"), None);
         assert_eq!(config.provider("super"), None);
         assert_eq!(config.provider("auth"), None);

@@ -413,13 +413,18 @@ impl ServerConfig {
         self.auth.digest_enabled =
             text("DigestAuthenticationProvider.enabled").is_none_or(|v| v.eq_ignore_ascii_case("true"));
         self.auth.x509_super_user = text("X509AuthenticationProvider.superUser");
+        // `authProvider.<n>=<class>` registers a provider (QuorumPeerConfig sets it as the system
+        // property `zookeeper.authProvider.<n>`, which ProviderRegistry loads). ProviderRegistry registers
+        // `ip` and `digest` itself, so by default a `sasl:` or `x509:` ACL is invalid.
+        let providers: Vec<String> = self
+            .other
+            .iter()
+            .filter(|(key, _)| key.starts_with("authProvider."))
+            .map(|(_, p)| p.value.trim().to_owned())
+            .collect();
+        self.auth.sasl_enabled = providers.iter().any(|class| class.ends_with(".SASLAuthenticationProvider"));
+        self.auth.x509_enabled = providers.iter().any(|class| class.ends_with(".X509AuthenticationProvider"));
         self.auth.let_any_sasl_user_do_x = text("letAnySaslUserDoX");
-        // ProviderRegistry registers `ip` and `digest`, and other schemes only for the provider classes
-        // that `authProvider.*` properties name: by default a `sasl:` or `x509:` ACL is invalid.
-        let providers: Vec<&str> =
-            self.other.iter().filter(|(k, _)| k.starts_with("authProvider.")).map(|(_, p)| p.value.trim()).collect();
-        self.auth.sasl_enabled = providers.iter().any(|c| c.ends_with(".SASLAuthenticationProvider"));
-        self.auth.x509_enabled = providers.iter().any(|c| c.ends_with(".X509AuthenticationProvider"));
         self.warnings.extend(warnings);
     }
 

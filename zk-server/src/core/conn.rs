@@ -29,6 +29,8 @@ pub(crate) struct Incoming {
     pub op_code: i32,
     pub body: Result<Request, zk_proto::DecodeError>,
     pub received_ms: i64,
+    /// Arrived after its session's closeSession: answered `SessionExpired`, in order.
+    pub session_closing: bool,
 }
 
 /// Per-connection counters (`cons` output).

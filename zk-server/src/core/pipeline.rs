@@ -13,7 +13,7 @@ use crate::watch::WatchLists;
 impl ServerCore {
     /// A request arrived on `conn`. `body` is an error when it did not decode.
     pub fn request(&mut self, conn: ConnId, xid: i32, op_code: i32, body: Result<Request, DecodeError>, now: Now) {
-        let incoming = Incoming { xid, op_code, body, received_ms: now.mono_ms };
+        let incoming = Incoming { xid, op_code, body, received_ms: now.mono_ms, session_closing: false };
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.stats.received += 1;
         self.stats.packets_received += 1;
@@ -25,13 +25,20 @@ impl ServerCore {
         self.handle_incoming(conn, incoming, now);
     }
 
-    pub(super) fn handle_incoming(&mut self, conn_id: ConnId, incoming: Incoming, now: Now) {
+    pub(super) fn handle_incoming(&mut self, conn_id: ConnId, mut incoming: Incoming, now: Now) {
         let _span = trace_span!("request", conn = conn_id, xid = incoming.xid, op = incoming.op_code).entered();
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let session_id = conn.session_id;
         if !self.sessions.touch(session_id, now.mono_ms) {
+            if self.sessions.is_closing(session_id) && !conn.pending.is_empty() {
+                // Behind this connection's closeSession: ZooKeeper's pipeline answers SessionExpired
+                // after the closeSession reply (unless the connection is gone by then).
+                incoming.session_closing = true;
+                conn.pending.push_back(Pending::Read(incoming));
+                return;
+            }
             // ZooKeeper drops the requests of a session that is closing or gone, unanswered ("Dropping
-            // request"): the connection goes when the closeSession commits, right after its reply.
+            // request"); the connection goes with the session.
             debug!(session = format_args!("{session_id:#x}"), "request of a closing or unknown session dropped");
             if !self.sessions.contains(session_id) && conn.pending.is_empty() {
                 // Nothing in flight will close this connection.
@@ -39,7 +46,11 @@ impl ServerCore {
             }
             return;
         }
-        let op = OpCode::try_from(incoming.op_code);
+        // `notification` and `error` are opcodes, but not ones a client may send (`Request.isValid`).
+        let op = OpCode::try_from(incoming.op_code).and_then(|op| match op {
+            OpCode::Notification | OpCode::Error => Err(op.code()),
+            op => Ok(op),
+        });
         // Auth is answered at once, outside the pipeline, as ZooKeeper does.
         if let Ok(Request::Auth(auth)) = &incoming.body {
             let result = conn.auth.authenticate(&self.config.auth, &auth.scheme, &auth.auth);
@@ -113,10 +124,12 @@ impl ServerCore {
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         let zxid = self.tree.last_processed_zxid();
         let (reply_xid, result) = match &incoming.body {
+            _ if incoming.session_closing => (incoming.xid, Err(ErrorCode::SessionExpired)),
             Err(err) => {
                 debug!(%err, "malformed request body");
                 (incoming.xid, Err(ErrorCode::MarshallingError))
             }
+            // The reply echoes the request's xid (-8 from real clients).
             Ok(Request::SetWatches(w)) => {
                 let lists = WatchLists {
                     data: &w.data_watches,
@@ -126,7 +139,7 @@ impl ServerCore {
                 };
                 let events = self.watches.set_watches(w.relative_zxid, lists, conn_id, &self.tree);
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
-                (xid::SET_WATCHES, Ok(Response::SetWatches))
+                (incoming.xid, Ok(Response::SetWatches))
             }
             Ok(Request::SetWatches2(w)) => {
                 let lists = WatchLists {
@@ -138,7 +151,7 @@ impl ServerCore {
                 };
                 let events = self.watches.set_watches(w.relative_zxid, lists, conn_id, &self.tree);
                 super::reply::send_events(conn, events.into_iter().map(|event| (-1, event)));
-                (xid::SET_WATCHES, Ok(Response::SetWatches2))
+                (incoming.xid, Ok(Response::SetWatches2))
             }
             // ZooKeeper answers a ping with the ping xid, whatever xid it came with.
             Ok(Request::Ping) => (xid::PING, Ok(Response::Ping)),

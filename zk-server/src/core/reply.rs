@@ -89,11 +89,17 @@ fn write_response(entry: &TxnEntry, outcome: &ApplyOutcome, tree: &crate::tree::
 }
 
 impl ServerCore {
-    /// Notifies every watcher a committed txn triggered, in ZooKeeper's order.
+    /// Notifies every watcher a committed txn triggered, in ZooKeeper's order. A watcher without READ
+    /// on the node an event is about does not get it (its one-shot watch is used up all the same), as
+    /// in ZooKeeper since 3.9.2 and 3.8.4 (CVE-2024-23944; Debian patches it into 3.8.0).
     pub(super) fn fire_watches(&mut self, outcome: &ApplyOutcome, zxid: i64) {
         for trigger in &outcome.triggers {
             for (conn_id, event) in self.watches.trigger(&trigger.path, trigger.event) {
                 if let Some(conn) = self.conns.get_mut(&conn_id) {
+                    if self.config.auth.check_acl(&trigger.acl, conn.auth.ids(), zk_proto::perms::READ).is_err() {
+                        tracing::trace!(conn = conn_id, path = %trigger.path, "event filtered by ACL");
+                        continue;
+                    }
                     debug_assert_eq!(event.state, KeeperState::SyncConnected.code());
                     send_events(conn, [(zxid, event)]);
                     self.stats.watch_events += 1;

@@ -31,6 +31,11 @@ pub fn acls() -> Script {
         s.call(format!("{who} getACL: NoAuth"), slot, get_acl("/acl/secret"));
         s.call(format!("{who} setACL: NoAuth"), slot, set_acl("/acl/secret", open(), -1));
         s.call(format!("{who} create child: NoAuth"), slot, mk("/acl/secret/x", b""));
+        s.call(format!("{who} create2 child: NoAuth"), slot, create2("/acl/secret/x", b"", open(), 0));
+        s.call(format!("{who} createContainer child: NoAuth"), slot, create_container("/acl/secret/x", 4));
+        s.call(format!("{who} createTTL child: NoAuth"), slot, create_ttl("/acl/secret/x", 5, 1000));
+        s.call(format!("{who} multi create child: NoAuth"), slot, multi(vec![m_create("/acl/secret/x", b"", 0)]));
+        s.call(format!("{who} getData with watch: NoAuth"), slot, get_data("/acl/secret", true));
         s.call(format!("{who} delete child: NoAuth"), slot, delete("/acl/secret/child", -1));
         s.call(format!("{who} getAllChildrenNumber"), slot, all_children("/acl/secret"));
         s.call(format!("{who} sync"), slot, sync("/acl/secret"));
@@ -70,6 +75,14 @@ pub fn acls() -> Script {
         ("perms 0", vec![Acl::new(0, Id::anyone())]),
         ("perms beyond ALL", vec![Acl::new(0xff, Id::anyone())]),
         ("super scheme", vec![Acl::new(perms::ALL, Id::new("super", "x"))]),
+        ("sasl id", vec![Acl::new(perms::ALL, Id::new("sasl", "someone"))]),
+        ("x509 id", vec![Acl::new(perms::ALL, Id::new("x509", "CN=x"))]),
+        ("ipv6", vec![Acl::new(perms::ALL, Id::new("ip", "::1"))]),
+        ("ipv6 subnet", vec![Acl::new(perms::ALL, Id::new("ip", "fe80::/10"))]),
+        ("digest with two colons", vec![Acl::new(perms::ALL, Id::new("digest", "a:b:c"))]),
+        ("auth with an id", vec![Acl::new(perms::ALL, Id::new("auth", "someone"))]),
+        ("world anyone and a bad one", vec![Acl::new(perms::ALL, Id::anyone()), Acl::new(1, Id::new("ip", "x"))]),
+        ("duplicate entries", vec![Acl::new(perms::READ, Id::anyone()), Acl::new(perms::READ, Id::anyone())]),
     ];
     for (name, acl) in invalid {
         s.call(format!("create with {name}"), 0, create("/acl/inv", b"", acl.clone(), 0));
@@ -97,6 +110,10 @@ pub fn acls() -> Script {
     s.call("getACL missing: NoNode", 0, get_acl("/acl/none"));
     s.call("getACL /", 1, get_acl("/"));
     s.call("getACL /zookeeper", 1, get_acl("/zookeeper"));
+    s.call("getACL /zookeeper/config", 1, get_acl("/zookeeper/config"));
+    s.call("setData /zookeeper/config: NoAuth", 1, set_data("/zookeeper/config", b"x", -1));
+    s.call("setACL /zookeeper/config: NoAuth", 1, set_acl("/zookeeper/config", open(), -1));
+    s.call("create under /zookeeper/config", 1, mk("/zookeeper/config/x", b""));
     // Bad credentials.
     s.auth("addauth digest without colon", 1, "digest", "nocolon");
     s.call("after a bad digest", 1, Request::WhoAmI);
@@ -112,5 +129,49 @@ pub fn acls() -> Script {
     s.connect(6);
     s.auth("addauth super", 6, "super", "x");
     s.call("whoAmI after super auth", 6, Request::WhoAmI);
+    s
+}
+
+/// Watches on nodes the watcher may not read.
+pub fn acl_watches() -> Script {
+    let alice_all = vec![Acl::new(perms::ALL, digest_id("alice:secret"))];
+    let mut s = Script::default();
+    s.connect(0);
+    s.connect(1);
+    s.auth("addauth alice", 0, "digest", "alice:secret");
+    s.call("create /aw", 0, mk("/aw", b""));
+    s.call("create /aw/secret", 0, create("/aw/secret", b"", alice_all, 0));
+    s.call("anonymous exists watch on the secret node", 1, exists("/aw/secret", true));
+    s.call("alice setData", 0, set_data("/aw/secret", b"1", -1));
+    s.events("anonymous hears of it?", 1);
+    s.call("anonymous persistent watch on the secret node", 1, add_watch("/aw/secret", 0));
+    s.call("alice setData again", 0, set_data("/aw/secret", b"2", -1));
+    s.events("anonymous hears of it (persistent)?", 1);
+    s.call("anonymous recursive watch on /aw", 1, add_watch("/aw", 1));
+    s.call("alice setData a third time", 0, set_data("/aw/secret", b"3", -1));
+    s.call("alice creates a child of the secret node", 0, mk("/aw/secret/c", b""));
+    s.events("anonymous hears of it (recursive)?", 1);
+    s.call("anonymous exists watch on a missing node", 1, exists("/aw/later", true));
+    s.call(
+        "alice creates it with her ACL",
+        0,
+        create("/aw/later", b"", vec![Acl::new(perms::ALL, digest_id("alice:secret"))], 0),
+    );
+    s.events("anonymous hears of the creation?", 1);
+    // setWatches: catch-up events and re-registered watches on unreadable nodes.
+    s.step("anonymous disconnects", super::harness::Step::Disconnect { slot: 1 });
+    s.call("alice changes the secret node while anonymous is away", 0, set_data("/aw/secret", b"4", -1));
+    s.step("anonymous resumes", super::harness::Step::Resume { slot: 1, bad_password: false, zxid_bump: 0 });
+    s.step(
+        "setWatches on unreadable nodes",
+        super::harness::Step::CallXid {
+            slot: 1,
+            xid: zk_proto::xid::SET_WATCHES,
+            request: set_watches(&["/aw/secret", "/aw/later"], &[], &["/aw/secret"]),
+        },
+    );
+    s.call("alice changes /aw/later", 0, set_data("/aw/later", b"x", -1));
+    s.call("alice adds a child to the secret node", 0, mk("/aw/secret/d", b""));
+    s.events("anonymous hears of them?", 1);
     s
 }

@@ -84,6 +84,21 @@ pub fn nodes() -> Script {
     s.call("sync missing", 0, sync("/n/none"));
     s.call("whoAmI (ip)", 0, zk_proto::Request::WhoAmI);
     s.call("getData /", 0, get_data("/", false));
+    s.call("getChildren2 /", 0, children2("/", false));
+    s.call("getData /zookeeper/quota", 0, get_data("/zookeeper/quota", false));
+    s.call("setData version -2: BadVersion", 0, set_data("/n", b"x", -2));
+    s.call("delete version -2: BadVersion", 0, delete("/n/seq", -2));
+    s.call(
+        "setData null data",
+        0,
+        zk_proto::Request::SetData(zk_proto::SetDataRequest { path: "/n".into(), data: None, version: -1 }),
+    );
+    s.call("getData after null setData", 0, get_data("/n", false));
+    s.call("unicode names", 0, mk("/n/\u{fc}ber", "\u{65e5}\u{672c}".as_bytes()));
+    s.call("unicode child", 0, create2("/n/\u{fc}ber/\u{65e5}\u{672c}\u{8a9e}", b"", open(), 2));
+    s.call("getChildren of a unicode node", 0, children2("/n/\u{fc}ber", false));
+    s.call("4-byte UTF-8 name", 0, mk("/n/\u{1f600}", b""));
+    s.call("exists 4-byte UTF-8 name", 0, exists("/n/\u{1f600}", false));
     s.call("getChildren /zookeeper", 0, children("/zookeeper", false));
     s.call("getData /zookeeper/config", 0, get_data("/zookeeper/config", false));
     s.call("exists /zookeeper/quota", 0, exists("/zookeeper/quota", false));
@@ -175,6 +190,11 @@ pub fn multis() -> Script {
         ]),
     );
     s.call("getChildren2 /m", 0, children2("/m", false));
+    s.call(
+        "multi with two sequential creates in one parent",
+        0,
+        multi(vec![m_create("/m/q-", b"", 2), m_create2("/m/q-", b"", 3), m_create("/m/q-", b"", 2)]),
+    );
     s.call(
         "multi failing in the middle",
         0,

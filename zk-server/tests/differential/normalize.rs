@@ -9,7 +9,8 @@
 //! - the zxid of a notification header is dropped: zk-server sends the triggering zxid (3.9) where
 //!   ZooKeeper 3.8 sends -1;
 //! - child lists and ephemeral lists are sorted (their order is unspecified);
-//! - four-letter answers: `ruok` as is, `srvr` as its line names plus the `Mode` line.
+//! - four-letter answers: `ruok` as is, `srvr` as its line names plus the `Mode` and `Node count`
+//!   lines.
 //!
 //! Everything else is kept exactly.
 
@@ -164,7 +165,7 @@ fn four_letter(text: &str) -> String {
         let lines: Vec<String> = text
             .lines()
             .map(|line| {
-                if line.starts_with("Mode:") {
+                if line.starts_with("Mode:") || line.starts_with("Node count:") {
                     line.to_owned()
                 } else {
                     line.split(':').next().unwrap_or("").to_owned()

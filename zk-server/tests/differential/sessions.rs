@@ -115,6 +115,29 @@ pub fn protocol() -> Script {
     s.connect(9);
     s.step("frame shorter than a request header", Step::Bytes { slot: 9, bytes: vec![0, 0, 0, 2, 0, 1] });
     s.closed("short header", 9);
+    // Opcodes that are not client requests, and special requests with ordinary xids. (Not createSession
+    // (-10): ZooKeeper takes it from a client and answers garbage.)
+    for (slot, op_code, body) in [(10, 0, vec![]), (12, -1, vec![]), (13, 10, vec![]), (14, 13_000, vec![])] {
+        s.connect(slot);
+        s.step(format!("opcode {op_code}"), Step::Raw { slot, op_code, body });
+        s.closed(format!("after opcode {op_code}"), slot);
+    }
+    s.connect(15);
+    let auth = Request::Auth(zk_proto::AuthPacket { auth_type: 0, scheme: "digest".into(), auth: b"u:p"[..].into() });
+    s.call("auth with an ordinary xid", 15, auth);
+    s.call("whoAmI after it", 15, Request::WhoAmI);
+    s.call("setWatches with an ordinary xid", 15, set_watches(&["/x"], &[], &[]));
+    s.call("setData after setWatches", 15, set_data("/x", b"y", -1));
+    s.step("connect request sent again", Step::Raw { slot: 15, op_code: 0, body: vec![0; 32] });
+    s.closed("after a second connect request", 15);
+    s.step(
+        "read-only client",
+        Step::ConnectWith {
+            slot: 16,
+            options: zk_testkit::ConnectOptions { read_only: Some(true), ..Default::default() },
+        },
+    );
+    s.call("read-only client writes", 16, mk("/ro", b""));
     s.step("four-letter ruok", Step::FourLetter { command: "ruok".into() });
     s.step("four-letter srvr", Step::FourLetter { command: "srvr".into() });
     s.step("four-letter isro", Step::FourLetter { command: "isro".into() });

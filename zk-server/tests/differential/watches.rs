@@ -37,6 +37,13 @@ pub fn watches() -> Script {
     s.call("watch on a node a failed multi would touch", 1, get_data("/w/m1", true));
     s.call("failed multi fires nothing", 0, multi(vec![m_set("/w/m1", b"", -1), m_check("/w", 99)]));
     s.events("no events after a failed multi", 1);
+    // A multi that deletes and recreates a watched node.
+    s.call("data watch on /w/m2", 1, get_data("/w/m2", true));
+    s.call("child watch on /w (recreate)", 1, children("/w", true));
+    s.call("multi delete and recreate /w/m2", 0, multi(vec![m_delete("/w/m2", -1), m_create("/w/m2", b"again", 0)]));
+    s.call("exists watch on the recreated /w/m2", 1, exists("/w/m2", true));
+    s.call("multi setData then delete /w/m2", 0, multi(vec![m_set("/w/m2", b"z", -1), m_delete("/w/m2", -1)]));
+    s.events("events of delete-and-recreate multis", 1);
     // checkWatches / removeWatches.
     s.call("checkWatches data (set)", 1, check_watches("/w/m1", 2));
     s.call("checkWatches children (none): NoWatcher", 1, check_watches("/w/m1", 1));
