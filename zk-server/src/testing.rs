@@ -26,6 +26,7 @@ pub struct ServerBuilder {
     snap_count: i32,
     port: u16,
     container_check_interval_ms: Option<u64>,
+    max_session_timeout: Option<i32>,
 }
 
 impl Default for ServerBuilder {
@@ -36,6 +37,7 @@ impl Default for ServerBuilder {
             snap_count: 100_000,
             port: 0,
             container_check_interval_ms: None,
+            max_session_timeout: None,
         }
     }
 }
@@ -59,6 +61,12 @@ impl ServerBuilder {
         self
     }
 
+    /// `maxSessionTimeout` in ms (default 20 ticks).
+    pub fn max_session_timeout(mut self, ms: i32) -> Self {
+        self.max_session_timeout = Some(ms);
+        self
+    }
+
     /// A fixed client port (default: an ephemeral one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -78,7 +86,7 @@ impl ServerBuilder {
         let mut config = ServerConfig::with_data_dir(data_dir.path());
         config.tick_time = self.tick_time;
         config.min_session_timeout = 2 * self.tick_time;
-        config.max_session_timeout = 20 * self.tick_time;
+        config.max_session_timeout = self.max_session_timeout.unwrap_or(20 * self.tick_time);
         config.client_address = Some(HostPort::new("127.0.0.1", self.port));
         config.extended_types_enabled = self.extended_types;
         config.snap_count = self.snap_count;

@@ -1,8 +1,9 @@
-//! The server under test. The suite is written against [`TestServer`]; today it runs against Apache
-//! ZooKeeper 3.8 (the Debian package), and `zk_server::testing::Server` can be added as another kind.
+//! The server under test. The suite is written against [`TestServer`].
 //!
-//! Select with `ZK_RS_TEST_SERVER=apache` (the default). When the server cannot be started because
-//! Java or the jar is missing, tests print `SKIPPED: ...` and pass, unless `ZK_RS_REQUIRE_ORACLE=1`.
+//! The suite is built twice: `suite_apache` runs it against Apache ZooKeeper 3.8 (the Debian package)
+//! and `suite_zk_server` against `zk_server::testing::Server`. When Apache ZooKeeper cannot be started
+//! because Java or the jar is missing, its tests print `SKIPPED: ...` and pass, unless
+//! `ZK_RS_REQUIRE_ORACLE=1`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -221,10 +222,9 @@ pub fn apache_available(test: &str) -> bool {
 /// Starts a fresh server of the selected kind, or `None` (after printing `SKIPPED`) when it cannot
 /// run here. Panics instead when `ZK_RS_REQUIRE_ORACLE=1`.
 pub fn start(test: &str) -> Option<Arc<dyn TestServer>> {
-    let kind = std::env::var("ZK_RS_TEST_SERVER").unwrap_or_else(|_| "apache".into());
-    match kind.as_str() {
+    match crate::SERVER_KIND {
         "apache" => apache_available(test).then(|| Arc::new(ApacheZk::start()) as Arc<dyn TestServer>),
-        other => panic!("unknown ZK_RS_TEST_SERVER={other:?} (known: apache)"),
+        _ => Some(Arc::new(ZkRs::start())),
     }
 }
 
@@ -236,4 +236,68 @@ pub fn shared(test: &str) -> Option<Arc<dyn TestServer>> {
         skipped(test);
     }
     server.clone()
+}
+
+/// zk-server (`zk_server::testing::Server`) in this process, on a runtime of its own so that it
+/// outlives each test's runtime. Stopping it is a clean shutdown; its data and port survive a restart.
+pub struct ZkRs {
+    addr: SocketAddr,
+    commands: Mutex<std::sync::mpsc::Sender<(bool, std::sync::mpsc::Sender<()>)>>,
+}
+
+impl ZkRs {
+    /// Starts a server on a free loopback port with a fresh data dir.
+    pub fn start() -> ZkRs {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (commands, requests) = std::sync::mpsc::channel::<(bool, std::sync::mpsc::Sender<()>)>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let mut server = zk_server::testing::Server::builder()
+                    .tick_time(TICK_MS as i32)
+                    .max_session_timeout(60_000)
+                    .container_check_interval_ms(100)
+                    .start()
+                    .await
+                    .expect("start zk-server");
+                ready_tx.send(server.addr()).unwrap();
+                // `true` restarts, `false` stops; the loop ends when the handle is dropped.
+                while let Ok((restart, done)) = tokio::task::block_in_place(|| requests.recv()) {
+                    server.stop().await;
+                    if restart {
+                        server.restart().await.expect("restart zk-server");
+                    }
+                    let _ = done.send(());
+                }
+                server.stop().await;
+            });
+        });
+        let addr = ready_rx.recv().expect("zk-server started");
+        ZkRs { addr, commands: Mutex::new(commands) }
+    }
+
+    fn command(&self, restart: bool) {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        if self.commands.lock().unwrap().send((restart, done_tx)).is_ok() {
+            let _ = done_rx.recv();
+        }
+    }
+}
+
+impl TestServer for ZkRs {
+    fn name(&self) -> &'static str {
+        "zk-server"
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn stop(&self) {
+        self.command(false);
+    }
+
+    fn restart(&self) {
+        self.command(true);
+    }
 }

@@ -1,13 +1,14 @@
-//! Integration suite for zk-client against a real server (see `server.rs` for the selection and the
-//! skip rules). One binary, modules by topic.
+//! Integration suite for zk-client against a real server, modules by topic. It is compiled into two
+//! test binaries, `suite_apache` and `suite_zk_server`, whose roots set `SERVER_KIND` (see `server.rs`
+//! for the skip rules).
 
-mod fake_ro;
-mod faults;
-mod ops;
-mod proxy;
-mod server;
-mod tls;
-mod watches;
+pub mod fake_ro;
+pub mod faults;
+pub mod ops;
+pub mod proxy;
+pub mod server;
+pub mod tls;
+pub mod watches;
 
 use std::sync::Arc;
 use std::time::Duration;
