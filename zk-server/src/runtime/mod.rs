@@ -117,6 +117,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         };
         move || -> Result<_, PersistError> {
             let loaded = database::load(&dir, trust_empty)?;
+            // As ZooKeeperServer.loadData: a clean snapshot of what was loaded, before serving. Without
+            // it, a server stopped before its first snapCount snapshot leaves txn logs and no snapshot,
+            // which recovery (rightly) refuses.
+            database::write_snapshot(&dir, &loaded.tree, &loaded.sessions)?;
             let log = dir.open_txn_log(options)?;
             Ok((loaded, log))
         }
