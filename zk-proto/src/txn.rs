@@ -272,6 +272,25 @@ impl TxnBody {
         }
     }
 
+    /// The usual txn type of this body. Some bodies serve several types (a `Create` body is also
+    /// `create2`'s, a `SetData` body also `reconfig`'s, a `Delete` body also `deleteContainer`'s); this
+    /// gives the first of them.
+    pub fn op_code(&self) -> OpCode {
+        match self {
+            TxnBody::Create(_) => OpCode::Create,
+            TxnBody::CreateTtl(_) => OpCode::CreateTtl,
+            TxnBody::CreateContainer(_) => OpCode::CreateContainer,
+            TxnBody::Delete(_) => OpCode::Delete,
+            TxnBody::SetData(_) => OpCode::SetData,
+            TxnBody::Check(_) => OpCode::Check,
+            TxnBody::SetAcl(_) => OpCode::SetAcl,
+            TxnBody::CreateSession(_) => OpCode::CreateSession,
+            TxnBody::CloseSession(_) => OpCode::CloseSession,
+            TxnBody::Error(_) => OpCode::Error,
+            TxnBody::Multi(_) => OpCode::Multi,
+        }
+    }
+
     /// Wraps this body as a multi sub-txn of type `op_code`.
     pub fn to_sub_txn(&self, op_code: OpCode) -> Txn {
         let mut data = bytes::BytesMut::with_capacity(self.encoded_len());
@@ -387,27 +406,11 @@ mod arbitrary_impls {
         }
     }
 
-    fn op_code_of(body: &TxnBody) -> OpCode {
-        match body {
-            TxnBody::Create(_) => OpCode::Create,
-            TxnBody::CreateTtl(_) => OpCode::CreateTtl,
-            TxnBody::CreateContainer(_) => OpCode::CreateContainer,
-            TxnBody::Delete(_) => OpCode::Delete,
-            TxnBody::SetData(_) => OpCode::SetData,
-            TxnBody::Check(_) => OpCode::Check,
-            TxnBody::SetAcl(_) => OpCode::SetAcl,
-            TxnBody::CreateSession(_) => OpCode::CreateSession,
-            TxnBody::CloseSession(_) => OpCode::CloseSession,
-            TxnBody::Error(_) => OpCode::Error,
-            TxnBody::Multi(_) => OpCode::Multi,
-        }
-    }
-
     impl JuteStrategy for TxnEntry {
         fn strategy() -> BoxedStrategy<Self> {
             (any_jute::<TxnHeader>(), any_jute::<TxnBody>(), any_jute::<Option<TxnDigest>>())
                 .prop_map(|(mut header, body, digest)| {
-                    header.op_code = op_code_of(&body).code();
+                    header.op_code = body.op_code().code();
                     // A body-less closeSession is only found in old logs, which never carry a digest.
                     let digest = if body == TxnBody::CloseSession(None) { None } else { digest };
                     TxnEntry { header, body, digest }

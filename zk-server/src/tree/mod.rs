@@ -95,17 +95,7 @@ impl DataTree {
     /// `/zookeeper/config`, all with empty (non-null) data and zeroed stats. `/zookeeper/config` has
     /// `READ_ACL_UNSAFE` (ACL index 1) and aversion -1; the others `OPEN_ACL_UNSAFE` (index -1).
     pub fn new() -> DataTree {
-        let mut tree = DataTree {
-            nodes: OrdMap::new(),
-            acls: AclCache::new(),
-            ephemerals: OrdMap::new(),
-            containers: OrdSet::new(),
-            ttls: OrdSet::new(),
-            quotas: OrdSet::new(),
-            digest: AdHash::default(),
-            data_size: 0,
-            last_processed_zxid: 0,
-        };
+        let mut tree = DataTree::empty();
         let zeroed = StatPersisted::default();
         for path in ["/", ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH] {
             let path: Arc<str> = path.into();
@@ -119,6 +109,21 @@ impl DataTree {
         let _ = tree.set_acl(CONFIG_PATH, &Acl::read_unsafe(), -1);
         tree.data_size = tree.recompute_data_size();
         tree
+    }
+
+    /// A tree without any node, not even the root (the start of [`DataTreeBuilder`]).
+    pub(crate) fn empty() -> DataTree {
+        DataTree {
+            nodes: OrdMap::new(),
+            acls: AclCache::new(),
+            ephemerals: OrdMap::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
+            quotas: OrdSet::new(),
+            digest: AdHash::default(),
+            data_size: 0,
+            last_processed_zxid: 0,
+        }
     }
 
     /// The node at `path`.

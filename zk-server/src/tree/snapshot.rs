@@ -8,12 +8,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imbl::{OrdMap, OrdSet};
 use zk_proto::{Acl, StatPersisted};
 
-use super::acl_cache::AclCache;
 use super::children::ChildIter;
-use super::digest::AdHash;
 use super::node::Node;
 use super::path::split_last;
 use super::{key, DataTree};
@@ -111,18 +108,7 @@ impl Default for DataTreeBuilder {
 impl DataTreeBuilder {
     /// An empty builder.
     pub fn new() -> DataTreeBuilder {
-        let tree = DataTree {
-            nodes: OrdMap::new(),
-            acls: AclCache::new(),
-            ephemerals: OrdMap::new(),
-            containers: OrdSet::new(),
-            ttls: OrdSet::new(),
-            quotas: OrdSet::new(),
-            digest: AdHash::default(),
-            data_size: 0,
-            last_processed_zxid: 0,
-        };
-        DataTreeBuilder { tree, has_root: false }
+        DataTreeBuilder { tree: DataTree::empty(), has_root: false }
     }
 
     /// Adds one ACL cache entry.
