@@ -104,13 +104,25 @@ pub fn create_session(time_out: i32) -> Prepared {
 /// The `closeSession` txn of a session: its ephemerals (including ones created by writes still in
 /// flight, which the speculative tree already holds), in the order ZooKeeper lists them: the iteration
 /// order of a clone of its `HashSet` (the deletes, and so their watch events, happen in this order).
+///
+/// A session with so many ephemerals that the list would not fit a txn log record gets a closeSession
+/// without a list instead (ZooKeeper's `closeSessionTxn.enabled=false` form): applying it deletes whatever
+/// ephemerals the session has at that point, which is the same set, so replay is unchanged.
 pub fn close_session(tree: &DataTree, session_id: i64) -> Prepared {
     let mut paths: Vec<String> = tree.ephemerals(session_id).map(str::to_owned).collect();
+    let listed_len: usize = paths.iter().map(|path| 4 + path.len()).sum();
+    if listed_len > MAX_CLOSE_SESSION_LIST {
+        return Prepared::new(OpCode::CloseSession, TxnBody::CloseSession(None));
+    }
     // Creation order first: the order the Java set received them.
     paths.sort_by_cached_key(|path| tree.get(path).map_or(0, |node| node.stat_persisted().czxid));
     crate::java_hash::cloned_string_set_order(&mut paths);
     Prepared::new(OpCode::CloseSession, TxnBody::CloseSession(Some(CloseSessionTxn { paths2_delete: paths })))
 }
+
+/// The largest path list a closeSession txn carries (ZooKeeper's `jute.maxbuffer`, so any ZooKeeper
+/// reading our log accepts the record too).
+const MAX_CLOSE_SESSION_LIST: usize = zk_proto::DEFAULT_MAX_FRAME;
 
 fn delete(tree: &DataTree, ctx: &PrepContext<'_>, path: &str, version: i32) -> Result<Prepared, ErrorCode> {
     let parent = parent_for_change(path)?;
@@ -193,5 +205,37 @@ mod tests {
         assert_eq!(delete(ZOOKEEPER_PATH), Err(ErrorCode::NotEmpty));
         assert_eq!(delete(QUOTA_PATH), Err(ErrorCode::BadVersion));
         assert_eq!(delete("no-slash"), Err(ErrorCode::BadArguments));
+    }
+
+    /// A session holding ~100k ephemerals used to produce a closeSession record over the txn log's record
+    /// limit, and the server stopped on the log error (client benchmark). Such a session now closes with a
+    /// list-less closeSession, which deletes the same nodes.
+    #[test]
+    fn huge_close_session_lists_fall_back_to_the_unlisted_form() {
+        use zk_proto::{Acl, CreateTxn, TxnEntry, TxnHeader};
+        let session = 0x0100_0000_0000_0001;
+        let mut tree = DataTree::new();
+        let long = "x".repeat(200);
+        let count = MAX_CLOSE_SESSION_LIST / 200 + 10;
+        for (i, zxid) in (1..=count as i64).enumerate() {
+            let path = format!("/{long}{i}");
+            let body = TxnBody::Create(CreateTxn {
+                path,
+                data: None,
+                acl: Acl::open_unsafe(),
+                ephemeral: true,
+                parent_c_version: i as i32 + 1,
+            });
+            let header = TxnHeader { client_id: session, cxid: 0, zxid, time: 0, op_code: OpCode::Create.code() };
+            tree.apply(&TxnEntry { header, body, digest: None });
+        }
+        let prepared = close_session(&tree, session);
+        assert_eq!(prepared.body, TxnBody::CloseSession(None));
+        let header = TxnHeader { client_id: session, cxid: 0, zxid: count as i64 + 1, time: 0, op_code: -11 };
+        tree.apply(&TxnEntry { header, body: prepared.body, digest: None });
+        assert_eq!(tree.ephemerals(session).count(), 0);
+        assert_eq!(tree.get_all_children_number("/"), DataTree::new().get_all_children_number("/"));
+        // A small session still lists its paths.
+        assert!(matches!(close_session(&tree, 7).body, TxnBody::CloseSession(Some(_))));
     }
 }
