@@ -75,8 +75,21 @@ pub struct ElectionResult {
     pub election_epoch: i64,
     /// The voters whose matching votes made the quorum (ZooKeeper's `leadingVoteSet` when leading).
     pub supporters: BTreeSet<i64>,
+    /// How it was decided.
+    pub path: DecisionPath,
     /// When it was decided.
     pub decided_at: Instant,
+}
+
+/// Which rule of `lookForLeader` ended the election.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionPath {
+    /// A quorum of this round's votes matched our proposal and nothing better came within
+    /// `finalizeWait` (`case LOOKING`).
+    Elected,
+    /// A quorum reported an established leader that itself reported LEADING (`case FOLLOWING/LEADING`,
+    /// via `recvset` or `outofelection`).
+    Joined,
 }
 
 /// A (leader, zxid, epoch) triple: the proposal or the server's initial vote.
@@ -171,6 +184,14 @@ impl FastLeaderElection {
         self.outcome.as_ref()
     }
 
+    /// `QuorumPeer.updateElectionVote`: once Zab settles a new epoch, the vote this server reports to
+    /// LOOKING peers carries it, so that a joining server sees one epoch across the ensemble.
+    pub fn update_election_vote(&mut self, new_epoch: i64) {
+        if let Some(v) = &mut self.current_vote {
+            v.peer_epoch = new_epoch;
+        }
+    }
+
     /// The membership.
     pub fn verifier(&self) -> &QuorumVerifier {
         &self.config.verifier
@@ -243,7 +264,7 @@ impl FastLeaderElection {
                 let supporters = supporters.clone();
                 let p = self.proposal;
                 let end = Vote::looking(p.leader, p.zxid, self.logical_clock, p.epoch);
-                self.decide(end, supporters, now);
+                self.decide(end, supporters, DecisionPath::Elected, now);
             }
             return;
         }
@@ -366,7 +387,7 @@ impl FastLeaderElection {
             self.recvset.insert(from, Vote { version: 0, ..n });
             if let Some(quorum) = self.vote_quorum(&self.recvset, &tracked) {
                 if self.check_leader(&self.recvset, n.leader, n.election_epoch) {
-                    self.decide(n, quorum, now);
+                    self.decide(n, quorum, DecisionPath::Joined, now);
                     return;
                 }
             }
@@ -375,7 +396,7 @@ impl FastLeaderElection {
         if let Some(quorum) = self.vote_quorum(&self.out_of_election, &tracked) {
             if self.check_leader(&self.out_of_election, n.leader, n.election_epoch) {
                 self.logical_clock = n.election_epoch;
-                self.decide(n, quorum, now);
+                self.decide(n, quorum, DecisionPath::Joined, now);
             }
         }
     }
@@ -406,7 +427,7 @@ impl FastLeaderElection {
     }
 
     /// `setPeerState` + `leaveInstance`: LEADING if we won, else FOLLOWING (a voter) or OBSERVING.
-    fn decide(&mut self, end: Vote, supporters: BTreeSet<i64>, now: Instant) {
+    fn decide(&mut self, end: Vote, supporters: BTreeSet<i64>, path: DecisionPath, now: Instant) {
         let state = if end.leader == self.config.my_id {
             ServerState::Leading
         } else if self.is_participant() {
@@ -427,6 +448,7 @@ impl FastLeaderElection {
             zxid: end.zxid,
             election_epoch: end.election_epoch,
             supporters,
+            path,
             decided_at: now,
         });
     }

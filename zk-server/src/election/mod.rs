@@ -13,7 +13,7 @@ pub mod quorum;
 pub mod vote;
 
 pub use fle::{
-    ElectionConfig, ElectionResult, FastLeaderElection, FINALIZE_WAIT, MAX_NOTIFICATION_INTERVAL,
+    DecisionPath, ElectionConfig, ElectionResult, FastLeaderElection, FINALIZE_WAIT, MAX_NOTIFICATION_INTERVAL,
     MIN_NOTIFICATION_INTERVAL,
 };
 pub use quorum::{HierarchicalVerifier, MajorityVerifier, QuorumVerifier};
