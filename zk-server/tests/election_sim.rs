@@ -92,10 +92,12 @@ struct Sim {
     round_basis: Vec<BTreeMap<i64, Basis>>,
     next_fault: u64,
     log: Vec<String>,
+    /// When every live server first agreed on one established leader.
+    first_settled: Option<u64>,
 }
 
 impl Sim {
-    fn new(seed: u64, voters: usize, observers: usize) -> Sim {
+    fn new(seed: u64, voters: usize, observers: usize, faults: bool) -> Sim {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut text = String::new();
         for id in 1..=voters + observers {
@@ -142,8 +144,9 @@ impl Sim {
             link_gen: vec![vec![0; n]; n],
             group: vec![0; n],
             round_basis: vec![BTreeMap::new(); n],
-            next_fault: 1000,
+            next_fault: if faults { 1000 } else { u64::MAX },
             log: Vec::new(),
+            first_settled: None,
         }
     }
 
@@ -444,6 +447,9 @@ impl Sim {
         for i in 0..self.servers.len() {
             self.zab(i);
         }
+        if self.first_settled.is_none() && self.settled().is_some() {
+            self.first_settled = Some(self.now);
+        }
         for i in 0..self.servers.len() {
             if self.servers[i].alive {
                 self.flush(i);
@@ -457,6 +463,10 @@ impl Sim {
         while let Some(t) = self.next_event(true) {
             if t >= FAULT_PHASE_MS {
                 break;
+            }
+            if self.next_fault == u64::MAX && self.first_settled.is_some() {
+                // Fault-free run: settled is all there is to see.
+                return;
             }
             self.step(t, true);
         }
@@ -522,7 +532,7 @@ fn seeds() -> Vec<u64> {
 fn run_size(voters: usize) {
     for seed in seeds() {
         let observers = (seed % 3) as usize;
-        let mut sim = Sim::new(seed * 1000 + voters as u64, voters, observers);
+        let mut sim = Sim::new(seed * 1000 + voters as u64, voters, observers, true);
         sim.run();
     }
 }
@@ -540,4 +550,32 @@ fn five_voters() {
 #[test]
 fn seven_voters() {
     run_size(7);
+}
+
+/// Without faults (servers starting within the first second), everyone settles on one leader within
+/// a few simulated seconds.
+#[test]
+fn fault_free_elections_settle_quickly() {
+    for seed in seeds().into_iter().take(200) {
+        for voters in [3, 5, 7] {
+            let mut sim = Sim::new(seed * 1000 + 500 + voters as u64, voters, (seed % 3) as usize, false);
+            sim.run();
+            match sim.first_settled {
+                Some(t) if t <= 5_000 => {}
+                other => sim.fail(format!("fault-free election settled at {other:?} ms")),
+            }
+        }
+    }
+}
+
+/// The same seed gives the same run.
+#[test]
+fn runs_are_deterministic() {
+    for seed in [1, 2, 3] {
+        let mut a = Sim::new(seed, 5, 2, true);
+        a.run();
+        let mut b = Sim::new(seed, 5, 2, true);
+        b.run();
+        assert_eq!((a.log, a.now), (b.log, b.now), "seed {seed}");
+    }
 }

@@ -270,3 +270,26 @@ fn hostile_notifications_are_dropped() {
     idle.handle_timeout(t0 + ms(1000));
     assert!(idle.poll_messages().is_empty());
 }
+
+#[test]
+fn decision_paths_and_the_epoch_reported_after_zab() {
+    let t0 = Instant::now();
+    let mut f = fle(3);
+    f.start(t0, 10, 1);
+    f.handle_notification(1, looking(3, 10, 1, 1), t0);
+    f.handle_timeout(t0 + ms(200));
+    assert_eq!(f.outcome().unwrap().path, DecisionPath::Elected);
+    // Zab settled epoch 2: LOOKING peers now hear it (QuorumPeer.updateElectionVote).
+    f.update_election_vote(2);
+    f.poll_messages();
+    f.handle_notification(2, looking(2, 0, 1, 0), t0 + ms(300));
+    let out = f.poll_messages();
+    assert_eq!((out[0].1.leader, out[0].1.peer_epoch, out[0].1.zxid), (3, 2, 10));
+
+    let mut g = fle(1);
+    g.start(t0, 0, 0);
+    g.handle_notification(2, with_state(3, 5, 1, 2, ServerState::Following), t0);
+    g.handle_notification(3, with_state(3, 5, 1, 2, ServerState::Leading), t0);
+    assert_eq!(g.outcome().unwrap().path, DecisionPath::Joined);
+    assert_eq!(g.outcome().unwrap().supporters, BTreeSet::from([2, 3]));
+}
