@@ -12,7 +12,7 @@
 //! init limit; a leader with a quorum "establishes" a new epoch (max epoch + 1) with a few txns, and
 //! its followers take the leader's history.
 //!
-//! Invariants: observers never lead; a server deciding to lead has an (epoch, zxid, sid) at least
+//! Invariants: observers (and voters of weight 0) never lead; a server deciding to lead has an (epoch, zxid, sid) at least
 //! that of every supporter when it voted in that round; after the faults, with a connected quorum,
 //! every live server decides on one leader within a bounded simulated time.
 //!
@@ -98,11 +98,28 @@ struct Sim {
 
 impl Sim {
     fn new(seed: u64, voters: usize, observers: usize, faults: bool) -> Sim {
+        Sim::with_groups(seed, voters, observers, faults, 0)
+    }
+
+    /// With `groups > 0`, a hierarchical quorum: voters dealt round-robin into that many groups, each
+    /// weighing 1 to 3, and one voter (when there are several per group) weighing 0.
+    fn with_groups(seed: u64, voters: usize, observers: usize, faults: bool, groups: usize) -> Sim {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut text = String::new();
         for id in 1..=voters + observers {
             let kind = if id > voters { ":observer" } else { "" };
             text.push_str(&format!("server.{id}=127.0.0.1:{}:{}{kind}\n", 2000 + id, 3000 + id));
+        }
+        for g in 0..groups {
+            let members: Vec<String> = (1..=voters).filter(|id| id % groups == g).map(|id| id.to_string()).collect();
+            text.push_str(&format!("group.{}={}\n", g + 1, members.join(":")));
+        }
+        if groups > 0 {
+            let zero = if voters >= 2 * groups { rng.random_range(1..=voters) } else { 0 };
+            for id in 1..=voters {
+                let w = if id == zero { 0 } else { rng.random_range(1..=3) };
+                text.push_str(&format!("weight.{id}={w}\n"));
+            }
         }
         let config = QuorumConfig::from_properties(&Properties::parse(&text).unwrap(), false, false).unwrap();
         let verifier = QuorumVerifier::from_config(&config);
@@ -362,6 +379,9 @@ impl Sim {
                 if !s.voter {
                     self.fail(format!("observer {} decided to lead", s.id));
                 }
+                if self.verifier.weight(s.id) == 0 {
+                    self.fail(format!("{} of weight 0 decided to lead", s.id));
+                }
                 if !self.verifier.contains_quorum(&o.supporters) {
                     self.fail(format!("{} leads without a quorum: {:?}", s.id, o.supporters));
                 }
@@ -475,9 +495,21 @@ impl Sim {
         self.group.iter_mut().for_each(|g| *g = 0);
         let voters = self.servers.iter().filter(|s| s.voter).count();
         let mut stay_down = self.rng.random_range(0..=(voters - 1) / 2);
+        let mut down: BTreeSet<usize> = BTreeSet::new();
         for i in 0..self.servers.len() {
             if self.servers[i].voter && stay_down > 0 && self.rng.random_bool(0.5) {
                 stay_down -= 1;
+                down.insert(i);
+            }
+        }
+        // The servers left up must hold a quorum (not a given with weighted groups).
+        let up: BTreeSet<i64> =
+            self.servers.iter().enumerate().filter(|(i, _)| !down.contains(i)).map(|(_, s)| s.id).collect();
+        if !self.verifier.contains_quorum(&up) {
+            down.clear();
+        }
+        for i in 0..self.servers.len() {
+            if down.contains(&i) {
                 if self.servers[i].alive {
                     self.crash(i, None);
                 } else {
@@ -565,6 +597,16 @@ fn fault_free_elections_settle_quickly() {
                 other => sim.fail(format!("fault-free election settled at {other:?} ms")),
             }
         }
+    }
+}
+
+/// Hierarchical quorums: nine voters in three weighted groups (one voter of weight 0, which can
+/// never lead), with the same faults.
+#[test]
+fn nine_voters_in_weighted_groups() {
+    for seed in seeds().into_iter().take(150) {
+        let mut sim = Sim::with_groups(seed * 1000 + 9, 9, (seed % 2) as usize, true, 3);
+        sim.run();
     }
 }
 
