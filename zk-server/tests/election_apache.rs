@@ -31,7 +31,9 @@ use zk_server::election::connection::{
     decode_frame, decode_handshake, decode_notification, encode_frame, handshake, keep_outbound, on_inbound,
     InboundDecision, ObserverIds,
 };
-use zk_server::election::{ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState};
+use zk_server::election::{
+    DecisionPath, ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState,
+};
 
 const JARS: [&str; 4] = [
     "/usr/share/java/zookeeper.jar",
@@ -341,5 +343,7 @@ fn elects_with_apache_zookeeper() {
     });
     let second = second.expect("no decision joining the Apache ensemble");
     assert_eq!((second.leader, second.state), (apache_leader, ServerState::Following), "{second:?}");
-    assert!(second.epoch >= 1, "the established epoch: {second:?}");
+    assert_eq!(second.path, DecisionPath::Joined, "joined through out-of-election votes: {second:?}");
+    assert!(second.epoch >= 1, "Apache reports the established epoch (updateElectionVote): {second:?}");
+    assert_eq!(first.path, DecisionPath::Elected, "{first:?}");
 }

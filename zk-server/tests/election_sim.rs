@@ -12,12 +12,15 @@
 //! init limit; a leader with a quorum "establishes" a new epoch (max epoch + 1) with a few txns, and
 //! its followers take the leader's history.
 //!
-//! Invariants: observers (and voters of weight 0) never lead; a server deciding to lead has an (epoch, zxid, sid) at least
-//! that of every supporter when it voted in that round; after the faults, with a connected quorum,
-//! every live server decides on one leader within a bounded simulated time.
+//! Invariants: observers (and voters of weight 0) never lead; a server elected to lead has an
+//! (epoch, zxid, sid) at least that of every supporter when it voted in that round; a leader's
+//! supporters form a quorum; after the faults, with a connected quorum, every live server (observers
+//! too) decides on one leader, which leads a quorum, within a bounded simulated time; without faults
+//! that takes at most 5 simulated seconds; a seed replays identically.
 //!
-//! `ELECTION_SIM_SEEDS=<n>` runs n seeds per ensemble size (default 400), `ELECTION_SIM_SEED=<s>` one
-//! seed (all sizes). A failure names its seed.
+//! `ELECTION_SIM_SEEDS=<n>` runs n seeds per ensemble size (default 400; the fault-free and weighted
+//! tests take the first 200 and 150 of them), `ELECTION_SIM_SEED=<s>` one seed (all tests). A failure
+//! names its seed and the last events.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -94,6 +97,8 @@ struct Sim {
     log: Vec<String>,
     /// When every live server first agreed on one established leader.
     first_settled: Option<u64>,
+    /// How to run this seed alone.
+    replay: String,
 }
 
 impl Sim {
@@ -164,6 +169,7 @@ impl Sim {
             next_fault: if faults { 1000 } else { u64::MAX },
             log: Vec::new(),
             first_settled: None,
+            replay: String::new(),
         }
     }
 
@@ -193,7 +199,10 @@ impl Sim {
 
     fn fail(&self, what: String) -> ! {
         let tail: Vec<&String> = self.log.iter().rev().take(30).collect();
-        panic!("election_sim seed {} (t={} ms): {what}\nrecent events (newest first): {tail:#?}", self.seed, self.now);
+        panic!(
+            "election_sim seed {} (t={} ms): {what}\nreplay: {}\nrecent events (newest first): {tail:#?}",
+            self.seed, self.now, self.replay
+        );
     }
 
     fn record_round(&mut self, i: usize) {
@@ -561,27 +570,32 @@ fn seeds() -> Vec<u64> {
     (0..n).collect()
 }
 
-fn run_size(voters: usize) {
+fn replay(seed: u64, test: &str) -> String {
+    format!("ELECTION_SIM_SEED={seed} cargo test -p zk-server --test election_sim {test}")
+}
+
+fn run_size(voters: usize, test: &str) {
     for seed in seeds() {
         let observers = (seed % 3) as usize;
         let mut sim = Sim::new(seed * 1000 + voters as u64, voters, observers, true);
+        sim.replay = replay(seed, test);
         sim.run();
     }
 }
 
 #[test]
 fn three_voters() {
-    run_size(3);
+    run_size(3, "three_voters");
 }
 
 #[test]
 fn five_voters() {
-    run_size(5);
+    run_size(5, "five_voters");
 }
 
 #[test]
 fn seven_voters() {
-    run_size(7);
+    run_size(7, "seven_voters");
 }
 
 /// Without faults (servers starting within the first second), everyone settles on one leader within
@@ -591,6 +605,7 @@ fn fault_free_elections_settle_quickly() {
     for seed in seeds().into_iter().take(200) {
         for voters in [3, 5, 7] {
             let mut sim = Sim::new(seed * 1000 + 500 + voters as u64, voters, (seed % 3) as usize, false);
+            sim.replay = replay(seed, "fault_free_elections_settle_quickly");
             sim.run();
             match sim.first_settled {
                 Some(t) if t <= 5_000 => {}
@@ -606,6 +621,7 @@ fn fault_free_elections_settle_quickly() {
 fn nine_voters_in_weighted_groups() {
     for seed in seeds().into_iter().take(150) {
         let mut sim = Sim::with_groups(seed * 1000 + 9, 9, (seed % 2) as usize, true, 3);
+        sim.replay = replay(seed, "nine_voters_in_weighted_groups");
         sim.run();
     }
 }

@@ -270,7 +270,7 @@ impl FastLeaderElection {
         }
         if self.poll_deadline.is_some_and(|d| now >= d) {
             self.send_notifications();
-            self.not_timeout = (self.not_timeout * 2).min(self.config.max_notification_interval);
+            self.not_timeout = self.not_timeout.saturating_mul(2).min(self.config.max_notification_interval);
             self.poll_deadline = Some(now + self.not_timeout);
             self.drain_loopback(now);
         }
