@@ -293,6 +293,11 @@ impl FastLeaderElection {
     fn receive(&mut self, from: i64, n: &Notification, now: Instant) {
         // A non-voter (observer) gets our current vote right away, and its message goes no further.
         if !self.config.verifier.is_voter(from) {
+            if from == self.config.my_id {
+                // An observer never writes to itself: a message claiming to come from our own id is
+                // forged, and answering it would loop.
+                return;
+            }
             if let Some(current) = self.current_vote.or(self.started.then(|| self.proposal())) {
                 let reply = Vote { election_epoch: self.logical_clock, ..current };
                 self.send(from, reply);

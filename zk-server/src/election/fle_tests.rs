@@ -293,3 +293,55 @@ fn decision_paths_and_the_epoch_reported_after_zab() {
     assert_eq!(g.outcome().unwrap().path, DecisionPath::Joined);
     assert_eq!(g.outcome().unwrap().supporters, BTreeSet::from([2, 3]));
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+    use zk_proto::arbitrary::any_jute;
+
+    use super::*;
+
+    /// A notification from the network: any state value, small leader/round values mixed with extremes.
+    fn hostile() -> impl Strategy<Value = Notification> {
+        let small = prop_oneof![-2i64..6, Just(i64::MIN), Just(i64::MAX), any::<i64>()];
+        (any_jute::<Notification>(), -1i32..5, small.clone(), small.clone(), small.clone(), small).prop_map(
+            |(mut n, state, leader, zxid, round, epoch)| {
+                n.state = state;
+                n.leader = leader;
+                n.zxid = zxid;
+                n.election_epoch = round;
+                n.peer_epoch = epoch;
+                n
+            },
+        )
+    }
+
+    proptest! {
+        /// Whatever arrives, nothing panics, the round never goes back, and a decision names a voter
+        /// that a quorum of voters supported.
+        #[test]
+        fn hostile_input_keeps_invariants(
+            my_id in 1i64..5,
+            input in prop::collection::vec((-1i64..7, hostile(), 0u64..700), 0..40),
+        ) {
+            let t0 = Instant::now();
+            let mut f = fle(my_id);
+            f.start(t0, 3, 1);
+            let mut now = t0;
+            let mut round = f.logical_clock();
+            for (from, n, advance) in input {
+                now += ms(advance);
+                f.handle_notification(from, n, now);
+                f.handle_timeout(now);
+                f.poll_messages();
+                prop_assert!(f.logical_clock() >= round);
+                round = f.logical_clock();
+                if let Some(r) = f.outcome() {
+                    prop_assert!(f.verifier().is_voter(r.leader));
+                    prop_assert!(f.verifier().contains_quorum(&r.supporters));
+                    prop_assert!(r.state != ServerState::Leading || r.leader == my_id);
+                    prop_assert!(my_id != 4 || r.state == ServerState::Observing);
+                }
+            }
+        }
+    }
+}
