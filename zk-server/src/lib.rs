@@ -7,6 +7,7 @@ pub mod acl;
 pub mod config;
 pub mod core;
 pub mod database;
+pub mod election;
 mod java_hash;
 pub mod net;
 pub mod persist;
