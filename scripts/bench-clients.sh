@@ -54,26 +54,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [ "$server" = ours ]; then
-  server_name="zk-server (release)"
-  RUST_LOG=warn "$target/release/zk-server" --client-port "$port" --client-address 127.0.0.1 \
-    --data-dir "$work/data" >"$work/server.log" 2>&1 &
-  server_pid=$!
-else
-  server_name="Apache ZooKeeper $(dpkg -s zookeeper 2>/dev/null | sed -n 's/^Version: //p')"
-  cat >"$work/zoo.cfg" <<EOF
-tickTime=2000
-dataDir=$work/data
-clientPort=$port
-clientPortAddress=127.0.0.1
-maxClientCnxns=0
-forceSync=yes
-EOF
-  java -Xmx2g -Dzookeeper.admin.enableServer=false \
-    -cp "$java_dir/zookeeper.jar:$java_dir/zookeeper-jute.jar:$java_dir/netty-codec.jar:$java_dir/netty-resolver.jar:$java_dir/netty-common.jar:$java_dir/netty-buffer.jar:$java_dir/netty-transport.jar:$java_dir/netty-handler.jar:$java_dir/slf4j-api.jar:$java_dir/slf4j-nop.jar" \
-    org.apache.zookeeper.server.ZooKeeperServerMain "$work/zoo.cfg" >"$work/server.log" 2>&1 &
-  server_pid=$!
-fi
 # Ready when it answers `srvr` (the four-letter word both servers always enable).
 ready() { python3 - "$port" <<'PY' 2>/dev/null
 import socket, sys
@@ -82,28 +62,74 @@ s.sendall(b"srvr")
 print("ok" if s.recv(64).startswith(b"Zookeeper version") else "no")
 PY
 }
-for _ in $(seq 1 300); do
-  [ "$(ready || true)" = ok ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
+generation=0
+start_server() {
+  generation=$((generation + 1))
+  local data="$work/data-$generation"
+  if [ "$server" = ours ]; then
+    RUST_LOG=warn "$target/release/zk-server" --client-port "$port" --client-address 127.0.0.1 \
+      --data-dir "$data" >>"$work/server.log" 2>&1 &
+  else
+    printf 'tickTime=2000\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nforceSync=yes\n' \
+      "$data" "$port" >"$work/zoo.cfg"
+    java -Xmx2g -Dzookeeper.admin.enableServer=false -cp "$server_cp" \
+      org.apache.zookeeper.server.ZooKeeperServerMain "$work/zoo.cfg" >>"$work/server.log" 2>&1 &
+  fi
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    [ "$(ready || true)" = ok ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ "$(ready || true)" = ok ] || { echo "server did not answer srvr" >&2; cat "$work/server.log" >&2; exit 1; }
+  # The same znodes for everyone: /client-bench/n-0..63 with the payload, and /client-bench/create.
+  "$rust_bench" "127.0.0.1:$port" --prepare --payload "$payload" --nodes "$concurrency"
+}
+server_cp="$java_dir/zookeeper.jar:$java_dir/zookeeper-jute.jar:$java_dir/slf4j-api.jar:$java_dir/slf4j-nop.jar"
+for jar in netty-codec netty-resolver netty-common netty-buffer netty-transport netty-handler; do
+  server_cp="$server_cp:$java_dir/$jar.jar"
 done
-[ "$(ready || true)" = ok ] || { echo "server did not answer srvr" >&2; cat "$work/server.log" >&2; exit 1; }
+if [ "$server" = ours ]; then
+  server_name="zk-server (release)"
+else
+  server_name="Apache ZooKeeper $(dpkg -s zookeeper 2>/dev/null | sed -n 's/^Version: //p')"
+fi
+start_server
 
-# The same znodes for everyone: /client-bench/n-0..63 with the payload, and /client-bench/create.
-"$rust_bench" "127.0.0.1:$port" --prepare --payload "$payload" --nodes "$concurrency"
+# Warm the server (a JVM's JIT, our allocator and caches) with each op before the first measured cell.
+for op in $ops; do
+  "$rust_bench" "127.0.0.1:$port" --op "$op" --shape pipelined --concurrency "$concurrency" --payload "$payload" \
+    --nodes "$concurrency" --duration "$warmup" --warmup 0 --json >/dev/null
+done
 
 results="$target/client-bench/results-$server.jsonl"
 : >"$results"
 common=(--concurrency "$concurrency" --payload "$payload" --duration "$duration" --warmup "$warmup"
   --nodes "$concurrency" --json)
+# One cell: a failed client is reported and leaves a gap in the table; the others still run.
+cell() {
+  "$@" | tee -a "$results" >&2 || echo "FAILED: $*" >&2
+}
+# Between cells: a server that died (ours does on closing a session that holds ~90k ephemerals, see
+# BENCHMARKS.md) is reported and replaced by a fresh one, so the remaining cells still run.
+settle() {
+  sleep 1
+  for _ in $(seq 1 100); do [ "$(ready || true)" = ok ] && return; sleep 0.1; done
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "SERVER DIED; its last log lines:" >&2
+    tail -3 "$work/server.log" >&2
+    start_server
+  fi
+}
 for op in $ops; do
   for shape in $shapes; do
     echo "# $op $shape x$concurrency" >&2
-    "$rust_bench" "127.0.0.1:$port" --op "$op" --shape "$shape" "${common[@]}" | tee -a "$results" >&2
-    python3 scripts/client-bench/kazoo_bench.py "127.0.0.1:$port" --op "$op" --shape "$shape" "${common[@]}" \
-      | tee -a "$results" >&2
-    java -cp "$java_out:$client_cp" JavaClientBench "127.0.0.1:$port" --op "$op" --shape "$shape" "${common[@]}" \
-      | tee -a "$results" >&2
+    cell "$rust_bench" "127.0.0.1:$port" --op "$op" --shape "$shape" "${common[@]}"
+    settle
+    cell python3 scripts/client-bench/kazoo_bench.py "127.0.0.1:$port" --op "$op" --shape "$shape" "${common[@]}"
+    settle
+    cell java -cp "$java_out:$client_cp" JavaClientBench "127.0.0.1:$port" --op "$op" --shape "$shape" "${common[@]}"
+    settle
   done
 done
 
