@@ -114,7 +114,9 @@ cell() {
 # BENCHMARKS.md) is reported and replaced by a fresh one, so the remaining cells still run.
 settle() {
   sleep 1
-  for _ in $(seq 1 100); do [ "$(ready || true)" = ok ] && return; sleep 0.1; done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do [ "$(ready || true)" = ok ] && return; sleep 0.1; done
+  fi
   if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "SERVER DIED; its last log lines:" >&2
     tail -3 "$work/server.log" >&2
