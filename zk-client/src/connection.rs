@@ -23,6 +23,9 @@ use crate::transport::{Connector, Transport};
 use crate::watcher::WatchSink;
 use crate::watches::WatcherId;
 
+/// At most this many queued commands are taken in one turn of the connection loop.
+const COMMAND_BATCH: usize = 1024;
+
 /// Where a finished request's result goes.
 pub(crate) type Reply = oneshot::Sender<Result<Response, Error>>;
 
@@ -262,7 +265,10 @@ impl Driver {
                     self.next_host = host;
                     self.session.transport_lost(now);
                 }
-                IoWake::Command(cmd) => self.command(cmd),
+                IoWake::Command(cmd) => {
+                    self.command(cmd);
+                    self.queued_commands();
+                }
                 IoWake::Unwatch(id) => self.unwatched(id),
             }
             self.drain();
@@ -304,6 +310,21 @@ impl Driver {
                 // Every Client handle is gone: close the session.
                 self.commands_open = false;
                 self.session.close(RequestId::MAX, now);
+            }
+        }
+    }
+
+    /// Takes the commands already queued (up to a batch), so that a burst of pipelined requests is
+    /// encoded into one buffer and goes out in one write instead of one write (and one loop turn) each.
+    fn queued_commands(&mut self) {
+        for _ in 0..COMMAND_BATCH {
+            if !self.commands_open {
+                return;
+            }
+            match self.commands.try_recv() {
+                Ok(command) => self.command(Some(command)),
+                // Empty, or every handle gone: the next `recv` reports the latter.
+                Err(_) => return,
             }
         }
     }
