@@ -49,6 +49,33 @@ pub enum MultiReadResult {
     },
 }
 
+/// The ops a builder collected, or the first error met while adding them (reported at commit).
+#[derive(Debug, Default)]
+struct OpList {
+    ops: Vec<MultiOp>,
+    error: Option<Error>,
+}
+
+impl OpList {
+    fn push(&mut self, op: Result<MultiOp>) {
+        match op {
+            Ok(op) => self.ops.push(op),
+            Err(err) => {
+                self.error.get_or_insert(err);
+            }
+        }
+    }
+
+    /// The request to send: the first error if any, `None` when there is nothing to send.
+    fn into_request(self) -> Result<Option<MultiRequest>> {
+        match self.error {
+            Some(err) => Err(err),
+            None if self.ops.is_empty() => Ok(None),
+            None => Ok(Some(MultiRequest { ops: self.ops })),
+        }
+    }
+}
+
 /// Builds an atomic multi: either every operation applies, or none does.
 ///
 /// ```no_run
@@ -70,18 +97,12 @@ pub enum MultiReadResult {
 #[must_use = "a multi does nothing until committed"]
 pub struct MultiBuilder<'a> {
     client: &'a Client,
-    ops: Vec<MultiOp>,
-    error: Option<Error>,
+    ops: OpList,
 }
 
 impl<'a> MultiBuilder<'a> {
     fn push(mut self, op: Result<MultiOp>) -> Self {
-        match op {
-            Ok(op) => self.ops.push(op),
-            Err(err) => {
-                self.error.get_or_insert(err);
-            }
-        }
+        self.ops.push(op);
         self
     }
 
@@ -123,15 +144,10 @@ impl<'a> MultiBuilder<'a> {
 
     /// Sends the multi. On success, one result per operation in order; if any operation fails,
     /// [`Error::MultiFailed`] names the first failing one and nothing was applied.
-    #[instrument(name = "zk.multi", level = "debug", skip(self), fields(ops = self.ops.len()))]
+    #[instrument(name = "zk.multi", level = "debug", skip(self), fields(ops = self.ops.ops.len()))]
     pub async fn commit(self) -> Result<Vec<MultiResult>> {
-        if let Some(err) = self.error {
-            return Err(err);
-        }
-        if self.ops.is_empty() {
-            return Ok(Vec::new());
-        }
-        let response = self.client.call(Request::Multi(MultiRequest { ops: self.ops })).await?;
+        let Some(request) = self.ops.into_request()? else { return Ok(Vec::new()) };
+        let response = self.client.call(Request::Multi(request)).await?;
         let Response::Multi(response) = response else { return Err(unexpected(response)) };
         if let Some(index) = response.results.iter().position(|r| !matches!(r.err(), 0 | -2)) {
             let code = response.results[index].err();
@@ -172,18 +188,12 @@ impl<'a> MultiBuilder<'a> {
 #[must_use = "a multi_read does nothing until committed"]
 pub struct MultiReadBuilder<'a> {
     client: &'a Client,
-    ops: Vec<MultiOp>,
-    error: Option<Error>,
+    ops: OpList,
 }
 
 impl<'a> MultiReadBuilder<'a> {
     fn push(mut self, op: Result<MultiOp>) -> Self {
-        match op {
-            Ok(op) => self.ops.push(op),
-            Err(err) => {
-                self.error.get_or_insert(err);
-            }
-        }
+        self.ops.push(op);
         self
     }
 
@@ -201,15 +211,10 @@ impl<'a> MultiReadBuilder<'a> {
     }
 
     /// Sends the reads; one result per read, in order.
-    #[instrument(name = "zk.multi_read", level = "debug", skip(self), fields(ops = self.ops.len()))]
+    #[instrument(name = "zk.multi_read", level = "debug", skip(self), fields(ops = self.ops.ops.len()))]
     pub async fn commit(self) -> Result<Vec<Result<MultiReadResult>>> {
-        if let Some(err) = self.error {
-            return Err(err);
-        }
-        if self.ops.is_empty() {
-            return Ok(Vec::new());
-        }
-        let response = self.client.call(Request::MultiRead(MultiRequest { ops: self.ops })).await?;
+        let Some(request) = self.ops.into_request()? else { return Ok(Vec::new()) };
+        let response = self.client.call(Request::MultiRead(request)).await?;
         let Response::MultiRead(response) = response else { return Err(unexpected(response)) };
         Ok(response
             .results
@@ -227,11 +232,11 @@ impl<'a> MultiReadBuilder<'a> {
 impl Client {
     /// Starts an atomic multi (see [`MultiBuilder`]).
     pub fn multi(&self) -> MultiBuilder<'_> {
-        MultiBuilder { client: self, ops: Vec::new(), error: None }
+        MultiBuilder { client: self, ops: OpList::default() }
     }
 
     /// Starts a batched read (see [`MultiReadBuilder`]).
     pub fn multi_read(&self) -> MultiReadBuilder<'_> {
-        MultiReadBuilder { client: self, ops: Vec::new(), error: None }
+        MultiReadBuilder { client: self, ops: OpList::default() }
     }
 }
