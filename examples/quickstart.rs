@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo run --example quickstart
 //! ```
-//! Against an existing server, use `cargo run -p zk-client --example quickstart -- host:port` instead.
+//! Against an existing server, use `cargo run -p zk-client --example tour -- host:port` instead.
 #![allow(clippy::print_stdout)] // a command-line demo talks to its user
 
 use zk_rs::client::{Client, CreateOptions, Error};

@@ -1,7 +1,7 @@
 //! Quick start: connect, create, read, watch, multi, close.
 //!
 //! ```sh
-//! cargo run -p zk-client --example quickstart -- 127.0.0.1:2181
+//! cargo run -p zk-client --example tour -- 127.0.0.1:2181
 //! ```
 #![allow(clippy::print_stdout)] // a command-line demo talks to its user
 
