@@ -73,33 +73,3 @@ async fn prometheus_endpoint_exports_gauges() {
     assert!(body.lines().any(|l| l.starts_with("znode_count ")), "{body}");
     assert!(body.contains("# TYPE global_sessions gauge"), "{body}");
 }
-
-#[tokio::test]
-async fn restart_keeps_the_data_dir_usable_and_takes_a_startup_snapshot() {
-    let mut server = Server::start().await.unwrap();
-    let snapshots = |server: &Server| {
-        std::fs::read_dir(server.data_dir().join("version-2"))
-            .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with("snapshot."))
-            .count()
-    };
-    assert_eq!(snapshots(&server), 1, "a snapshot is written at startup");
-    // A session creates a txn log; a restart must accept logs that follow the startup snapshot.
-    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
-    let connect = zk_proto::ConnectRequest {
-        time_out: 4000,
-        passwd: vec![0; 16].into(),
-        read_only: Some(false),
-        ..Default::default()
-    };
-    let mut frame = bytes::BytesMut::new();
-    zk_proto::write_frame(&mut frame, usize::MAX, |b| zk_proto::Jute::encode(&connect, b)).unwrap();
-    stream.write_all(&frame).await.unwrap();
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len).await.unwrap();
-    drop(stream);
-    server.restart().await.unwrap();
-    assert_eq!(four_letter(server.addr(), "ruok").await, "imok");
-    assert!(snapshots(&server) >= 2);
-}

@@ -35,12 +35,22 @@ async fn one_request(addr: std::net::SocketAddr, request: Request) -> i32 {
     ReplyHeader::decode(&mut reply).unwrap().err
 }
 
+fn snapshots(server: &Server) -> usize {
+    std::fs::read_dir(server.data_dir().join("version-2"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("snapshot."))
+        .count()
+}
+
 #[tokio::test]
 async fn restarts_after_writes_before_the_first_snapshot() {
     let mut server = Server::start().await.unwrap();
+    assert_eq!(snapshots(&server), 1, "a snapshot is written at startup");
     let create = Request::Create(CreateRequest { path: "/kept".into(), data: None, acl: Acl::open_unsafe(), flags: 0 });
     assert_eq!(one_request(server.addr(), create).await, 0);
     server.restart().await.expect("restart with txn logs and no snapCount snapshot yet");
+    assert!(snapshots(&server) >= 2, "the restart writes its own startup snapshot");
     let exists = Request::Exists(ExistsRequest { path: "/kept".into(), watch: false });
     assert_eq!(one_request(server.addr(), exists).await, 0, "the logged create survived the restart");
     server.stop().await;
