@@ -95,7 +95,22 @@ async fn failover_writers_survive_a_restart() {
     ])
     .unwrap();
     let bench = tokio::spawn(async move { zk_bench::run(&cli).await });
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Restart only once both writers are writing: a restart during the bench's own setup is an
+    // error by design (setup does not retry), and that is not what this test is about.
+    let observer = zk_client::Client::connect(&connect).await.unwrap();
+    let both_writing = async {
+        for writer in 0..2 {
+            let path = format!("/zkbench/w6/c{writer:04}-00000000");
+            loop {
+                match observer.exists(&path).await.unwrap() {
+                    Some(stat) if stat.version > 0 => break,
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                }
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), both_writing).await.expect("writers never started");
+    drop(observer);
     server.restart().await.unwrap();
     let report = bench.await.unwrap().unwrap();
     assert!(counter(&report, "writes_ok") > 0);
