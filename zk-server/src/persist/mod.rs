@@ -25,7 +25,8 @@ pub use file_name::{
 };
 pub use purge::{purge, PurgeReport, MIN_SNAP_RETAIN_COUNT};
 pub use snapshot::{
-    AclCacheEntry, DataNodeRecord, Snapshot, SnapshotFileWriter, SnapshotReader, SnapshotTrailer, SnapshotWriter,
+    AclCacheEntry, DataNodeRecord, ScanError, SnapSyncScanner, Snapshot, SnapshotFileWriter, SnapshotReader,
+    SnapshotTrailer, SnapshotWriter,
     ZxidDigest,
 };
 pub use txn_log::{LoggedTxn, TxnLog, TxnLogOptions, TxnLogReader};

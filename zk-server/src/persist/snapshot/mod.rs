@@ -18,6 +18,7 @@
 mod files;
 mod reader;
 mod records;
+mod sync_scanner;
 mod whole;
 mod writer;
 
@@ -30,5 +31,6 @@ pub use reader::SnapshotReader;
 pub use records::{
     AclCacheEntry, DataNodeRecord, SnapshotTrailer, ZxidDigest, DIGEST_VERSION, OPEN_UNSAFE_ACL_ID, SNAP_SYNC_SIGNATURE,
 };
+pub use sync_scanner::{ScanError, SnapSyncScanner};
 pub use whole::Snapshot;
 pub use writer::SnapshotWriter;
