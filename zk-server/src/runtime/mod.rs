@@ -4,6 +4,7 @@
 mod admin_http;
 mod host;
 mod log_writer;
+pub mod quorum_link;
 
 use std::net::SocketAddr;
 use std::sync::mpsc as std_mpsc;
