@@ -5,9 +5,9 @@ mod admin_http;
 mod host;
 mod log_writer;
 pub mod quorum_link;
+mod storage;
 
 use std::net::SocketAddr;
-use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
@@ -17,10 +17,10 @@ use tracing::{error, info, warn};
 
 use crate::config::ServerConfig;
 use crate::core::{CoreConfig, HostFacts, Now, Output, ServerCore};
-use crate::database;
 use crate::net::{self, Event, ListenerConfig};
-use crate::persist::{DataDir, PersistError, TxnLogOptions, DEFAULT_MAX_FIELD_LEN};
-use log_writer::{LogCommand, LogEvent};
+use crate::persist::PersistError;
+use log_writer::LogEvent;
+use storage::Storage;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,42 @@ pub enum StartError {
     Unsupported(String),
 }
 
+/// What a server is doing, as its role and whether it serves clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerState {
+    /// A standalone server.
+    Standalone,
+    /// Electing a leader.
+    Looking,
+    /// Leading the ensemble.
+    Leading,
+    /// Following the leader.
+    Following,
+    /// Observing (a non-voting learner).
+    Observing,
+}
+
+/// A server's state, published as it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerStatus {
+    /// The role.
+    pub state: PeerState,
+    /// Whether clients are served (a standalone server always; an ensemble member once its term is
+    /// established: NEWLEADER acknowledged by a quorum, or UPTODATE received).
+    pub serving: bool,
+    /// The leader of the current term, if any.
+    pub leader: Option<i64>,
+    /// The epoch of the current term (0 before the first).
+    pub epoch: i64,
+}
+
+/// Commands a test fixture sends a running ensemble member.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Cut every link (election and quorum) with these server ids, until the next `Block`.
+    Block(std::collections::HashSet<i64>),
+}
+
 /// A server running in this process.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -49,6 +85,8 @@ pub struct RunningServer {
     metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     core_task: JoinHandle<()>,
+    status: watch::Receiver<PeerStatus>,
+    control: Option<mpsc::UnboundedSender<Control>>,
 }
 
 impl RunningServer {
@@ -65,6 +103,24 @@ impl RunningServer {
     /// The Prometheus endpoint's address, when the Prometheus metrics provider is configured.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The server's current state.
+    pub fn status(&self) -> PeerStatus {
+        *self.status.borrow()
+    }
+
+    /// A receiver that sees every change of [`Self::status`].
+    pub fn watch_status(&self) -> watch::Receiver<PeerStatus> {
+        self.status.clone()
+    }
+
+    /// An ensemble member drops every election and quorum link with these servers, and refuses new
+    /// ones, until called again (an empty set heals). Standalone servers ignore it.
+    pub fn block_peers(&self, blocked: std::collections::HashSet<i64>) {
+        if let Some(control) = &self.control {
+            let _ = control.send(Control::Block(blocked));
+        }
     }
 
     /// Stops accepting, closes every connection, syncs the txn log and waits for the core to finish.
@@ -128,89 +184,82 @@ fn core_config(config: &ServerConfig) -> CoreConfig {
     }
 }
 
-/// Loads the data directory and starts serving on the configured client address.
+/// Loads the data directory and starts serving on the configured client address: a standalone server,
+/// or a member of an ensemble when the configuration lists `server.N` members.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     if config.is_distributed() {
         return Err(StartError::Unsupported("ensemble (server.N) configurations are not supported yet".into()));
     }
     let clock = Clock::new();
-    let dir = DataDir::open(&config.data_dir, Some(&config.data_log_dir))?;
-    let trust_empty = config.other.get("snapshot.trust.empty").is_some_and(|p| p.value.trim() == "true");
-    let (loaded, log) = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        let options = TxnLogOptions {
-            prealloc_size: config.pre_alloc_size_bytes().max(0) as u64,
-            force_sync: config.force_sync,
-            size_limit: None,
-            max_record_len: DEFAULT_MAX_FIELD_LEN,
-        };
-        move || -> Result<_, PersistError> {
-            let loaded = database::load(&dir, trust_empty)?;
-            // As ZooKeeperServer.loadData: a clean snapshot of what was loaded, before serving. Without
-            // it, a server stopped before its first snapCount snapshot leaves txn logs and no snapshot,
-            // which recovery (rightly) refuses.
-            database::write_snapshot(&dir, &loaded.tree, &loaded.sessions)?;
-            let log = dir.open_txn_log(options)?;
-            Ok((loaded, log))
-        }
-    })
-    .await
-    .map_err(|e| StartError::Unsupported(format!("recovery task failed: {e}")))??;
-
-    let addr =
-        config.client_address.as_ref().map_or_else(|| "0.0.0.0:2181".to_owned(), |a| format!("{}:{}", a.host, a.port));
-    let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
-    info!(%local_addr, last_zxid = format_args!("{:#x}", loaded.tree.last_processed_zxid()), "serving");
-
-    let core = ServerCore::new(core_config(&config), loaded.tree, &loaded.sessions, clock.now());
-    let (log_tx, log_rx) = std_mpsc::channel();
     let (log_events_tx, log_events) = mpsc::unbounded_channel();
-    std::thread::Builder::new()
-        .name("zk-txn-log".into())
-        .spawn(move || log_writer::run(log, log_rx, log_events_tx))
-        .map_err(|e| StartError::Unsupported(format!("cannot start the log thread: {e}")))?;
+    let (storage, loaded) = Storage::open(&config, log_events_tx).await?;
+    let front = ClientFront::open(&config).await?;
+    info!(local_addr = %front.local_addr, last_zxid = format_args!("{:#x}", loaded.tree.last_processed_zxid()), "serving");
+    let core = ServerCore::new(core_config(&config), loaded.tree, &loaded.sessions, clock.now());
+    let host = host::facts(&config, front.local_addr);
+    let driver = Driver { core, clock, config, storage, host, local_addr: front.local_addr };
+    let core_task = tokio::spawn(driver.run(front.events, log_events, front.admin, front.shutdown_rx));
+    let standalone = PeerStatus { state: PeerState::Standalone, serving: true, leader: None, epoch: 0 };
+    let (_, status) = watch::channel(standalone);
+    Ok(RunningServer {
+        local_addr: front.local_addr,
+        admin_addr: front.admin_addr,
+        metrics_addr: front.metrics_addr,
+        shutdown: front.shutdown,
+        core_task,
+        status,
+        control: None,
+    })
+}
 
-    let (events_tx, events) = mpsc::unbounded_channel();
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let listener_config = ListenerConfig {
-        max_client_cnxns: config.max_client_cnxns.max(0) as usize,
-        max_frame: config.jute_max_buffer.max(0) as usize,
-    };
-    tokio::spawn(net::accept_loop(listener, listener_config, events_tx, shutdown_rx.clone()));
-    let (admin_tx, admin_rx) = mpsc::unbounded_channel();
-    let admin_addr = if config.admin.enabled {
-        let addr = format!("{}:{}", config.admin.address, config.admin.port);
-        // As in ZooKeeper, a server whose AdminServer cannot start still serves clients.
-        let bound = admin_http::start_admin(&addr, &config.admin.command_url, admin_tx.clone(), shutdown_rx.clone());
-        bound.await.map_err(|err| warn!(%addr, %err, "problem starting the AdminServer")).ok()
-    } else {
-        None
-    };
-    let metrics_addr = match &config.metrics.prometheus {
-        Some(prometheus) => {
-            let addr = format!("{}:{}", prometheus.host, prometheus.port);
-            let bound = admin_http::start_metrics(&addr, admin_tx.clone(), shutdown_rx.clone());
-            bound.await.map_err(|err| warn!(%addr, %err, "problem starting the Prometheus endpoint")).ok()
-        }
-        None => None,
-    };
-    drop(admin_tx);
-    let host = host::facts(&config, local_addr);
-    let driver = Driver {
-        core,
-        clock,
-        config,
-        dir,
-        log_tx,
-        host,
-        local_addr,
-        snapshot: None,
-        since_snapshot: 0,
-        snap_threshold: 0,
-    };
-    let core_task = tokio::spawn(driver.run(events, log_events, admin_rx, shutdown_rx));
-    Ok(RunningServer { local_addr, admin_addr, metrics_addr, shutdown, core_task })
+/// What faces clients and operators: the client port, the AdminServer and the Prometheus endpoint, and the
+/// shutdown signal they all watch.
+struct ClientFront {
+    local_addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
+    events: mpsc::UnboundedReceiver<Event>,
+    admin: mpsc::UnboundedReceiver<admin_http::AdminQuery>,
+    shutdown: watch::Sender<bool>,
+    shutdown_rx: watch::Receiver<bool>,
+}
+
+impl ClientFront {
+    async fn open(config: &ServerConfig) -> Result<ClientFront, StartError> {
+        let addr = config
+            .client_address
+            .as_ref()
+            .map_or_else(|| "0.0.0.0:2181".to_owned(), |a| format!("{}:{}", a.host, a.port));
+        let listener =
+            TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let listener_config = ListenerConfig {
+            max_client_cnxns: config.max_client_cnxns.max(0) as usize,
+            max_frame: config.jute_max_buffer.max(0) as usize,
+        };
+        tokio::spawn(net::accept_loop(listener, listener_config, events_tx, shutdown_rx.clone()));
+        let (admin_tx, admin) = mpsc::unbounded_channel();
+        let admin_addr = if config.admin.enabled {
+            let addr = format!("{}:{}", config.admin.address, config.admin.port);
+            // As in ZooKeeper, a server whose AdminServer cannot start still serves clients.
+            let bound =
+                admin_http::start_admin(&addr, &config.admin.command_url, admin_tx.clone(), shutdown_rx.clone());
+            bound.await.map_err(|err| warn!(%addr, %err, "problem starting the AdminServer")).ok()
+        } else {
+            None
+        };
+        let metrics_addr = match &config.metrics.prometheus {
+            Some(prometheus) => {
+                let addr = format!("{}:{}", prometheus.host, prometheus.port);
+                let bound = admin_http::start_metrics(&addr, admin_tx.clone(), shutdown_rx.clone());
+                bound.await.map_err(|err| warn!(%addr, %err, "problem starting the Prometheus endpoint")).ok()
+            }
+            None => None,
+        };
+        Ok(ClientFront { local_addr, admin_addr, metrics_addr, events, admin, shutdown, shutdown_rx })
+    }
 }
 
 /// Owns the core and moves events, outputs and timers.
@@ -218,13 +267,9 @@ struct Driver {
     core: ServerCore,
     clock: Clock,
     config: ServerConfig,
-    dir: DataDir,
-    log_tx: std_mpsc::Sender<LogCommand>,
+    storage: Storage,
     host: HostFacts,
     local_addr: SocketAddr,
-    snapshot: Option<std::thread::JoinHandle<()>>,
-    since_snapshot: u64,
-    snap_threshold: u64,
 }
 
 impl Driver {
@@ -235,7 +280,6 @@ impl Driver {
         mut admin: mpsc::UnboundedReceiver<admin_http::AdminQuery>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        self.snap_threshold = self.next_snap_threshold();
         loop {
             let deadline = self.clock.instant(self.core.next_tick());
             tokio::select! {
@@ -259,10 +303,7 @@ impl Driver {
             self.flush();
         }
         info!("server stopping");
-        drop(self.log_tx);
-        if let Some(snapshot) = self.snapshot.take() {
-            let _ = tokio::task::spawn_blocking(move || snapshot.join()).await;
-        }
+        self.storage.close().await;
     }
 
     fn dispatch(&mut self, event: Event) {
@@ -303,8 +344,8 @@ impl Driver {
             LogEvent::Durable(zxid) => {
                 let before = self.core.stats().commits;
                 self.core.durable(zxid, self.clock.now());
-                self.since_snapshot += self.core.stats().commits - before;
-                self.maybe_snapshot();
+                let core = &self.core;
+                self.storage.applied(core.stats().commits - before, core.tree(), || core.sessions());
                 true
             }
             LogEvent::Failed(err) => {
@@ -319,48 +360,6 @@ impl Driver {
         while let Some(Output::Persist(entry)) = self.core.poll_output() {
             batch.push(entry);
         }
-        if !batch.is_empty() && self.log_tx.send(LogCommand::Append(batch)).is_err() {
-            warn!("txn log thread is gone");
-        }
-    }
-
-    /// ZooKeeper snapshots after a random count in `[snapCount/2 + 1, snapCount]` txns, so that the
-    /// servers of an ensemble do not all snapshot at once.
-    fn next_snap_threshold(&self) -> u64 {
-        let snap_count = self.config.snap_count.max(2) as u64;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) as u64;
-        snap_count / 2 + 1 + nanos % (snap_count / 2).max(1)
-    }
-
-    fn maybe_snapshot(&mut self) {
-        if self.since_snapshot < self.snap_threshold {
-            return;
-        }
-        if self.snapshot.as_ref().is_some_and(|s| !s.is_finished()) {
-            return; // One at a time; the next commit tries again.
-        }
-        self.since_snapshot = 0;
-        self.snap_threshold = self.next_snap_threshold();
-        let _ = self.log_tx.send(LogCommand::Roll);
-        // O(1): the snapshot thread walks a persistent copy while the core keeps applying txns.
-        let tree = self.core.tree().clone();
-        let sessions = self.core.sessions();
-        let dir = self.dir.clone();
-        let retain = self.config.snap_retain_count.max(3) as usize;
-        let purge = self.config.purge_interval > 0;
-        self.snapshot = std::thread::Builder::new()
-            .name("zk-snapshot".into())
-            .spawn(move || {
-                if let Err(err) = database::write_snapshot(&dir, &tree, &sessions) {
-                    error!(%err, "snapshot failed");
-                    return;
-                }
-                if purge {
-                    if let Err(err) = dir.purge(retain) {
-                        warn!(%err, "purge failed");
-                    }
-                }
-            })
-            .ok();
+        self.storage.append(batch);
     }
 }
