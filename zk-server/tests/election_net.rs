@@ -276,7 +276,8 @@ async fn three_servers_reelect_and_the_old_leader_rejoins() {
     leader_loss_and_rejoin(3).await;
 }
 
-#[tokio::test]
+/// On a multi-threaded runtime, as a server process runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_servers_reelect_and_the_old_leader_rejoins() {
     leader_loss_and_rejoin(5).await;
 }

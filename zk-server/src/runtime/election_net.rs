@@ -294,10 +294,14 @@ impl Manager {
         if self.blocked.contains(&sid) {
             return;
         }
-        match self.conns.get(&sid) {
-            Some(conn) if conn.frames.send(frame).is_ok() => {}
-            _ => self.dial(sid),
+        if let Some(conn) = self.conns.get(&sid) {
+            if conn.frames.send(frame).is_ok() {
+                return;
+            }
+            // The connection ended and its `Closed` event is still on its way.
+            self.conns.remove(&sid);
         }
+        self.dial(sid);
     }
 
     fn block(&mut self, blocked: HashSet<i64>) {
