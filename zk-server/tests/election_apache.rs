@@ -1,8 +1,8 @@
 //! Fast leader election against real Apache ZooKeeper 3.8 servers.
 //!
 //! Servers 1 and 2 of a 3-server ensemble are Apache ZooKeeper (`QuorumPeerMain`, Debian jars in
-//! `/usr/share/java`); server 3 is our sans-IO `FastLeaderElection` behind a small tokio shell in this
-//! file (handshake, tie-break and frames from `zk_server::election::connection`).
+//! `/usr/share/java`); server 3 is our sans-IO `FastLeaderElection` behind `ElectionNet` (the tokio
+//! `QuorumCnxManager` of `zk_server::runtime::election_net`), driven by `run_election`.
 //!
 //! 1. Fresh ensemble, all at zxid 0 and epoch 0: the highest sid, ours, must win. We check our own
 //!    decision and that each Apache server, now following us, dials our quorum port and sends
@@ -13,27 +13,20 @@
 //!
 //! Without java (or the jars) it prints `SKIPPED: ...`, unless `ZK_RS_REQUIRE_ORACLE=1`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tokio::time::Instant;
-use zk_proto::Jute;
 use zk_server::config::{Properties, QuorumConfig};
-use zk_server::election::connection::{
-    decode_frame, decode_handshake, decode_notification, encode_frame, handshake, keep_outbound, on_inbound,
-    InboundDecision, ObserverIds,
-};
 use zk_server::election::{
     DecisionPath, ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState,
 };
+use zk_server::runtime::election_net::{run_election, ElectionNet};
 
 const JARS: [&str; 4] = [
     "/usr/share/java/zookeeper.jar",
@@ -78,175 +71,23 @@ fn mode(client_port: u16) -> Option<String> {
     out.lines().find_map(|l| l.strip_prefix("Mode: ").map(str::to_owned))
 }
 
-enum Ev {
-    Inbound(TcpStream),
-    Connected(i64, TcpStream),
-    DialFailed(i64),
-    Frame(i64, zk_proto::Notification),
-    Closed(i64, u64),
-}
-
-/// The tokio shell around one `FastLeaderElection` (the I/O half of `QuorumCnxManager`): dials every
-/// voter, keeps only larger→smaller connections, re-sends the last message on a new connection,
-/// frames notifications. Returns the decision, or `None` after `limit`.
+/// One election of ours: a fresh `FastLeaderElection` (zxid 0, epoch 0) behind a fresh `ElectionNet`
+/// on our election address, closed again afterwards. Returns the decision, or `None` after `limit`.
 async fn elect(
     my_id: i64,
-    listener: &TcpListener,
+    listen: SocketAddr,
     peers: &HashMap<i64, SocketAddr>,
     config: &QuorumConfig,
     limit: Duration,
 ) -> Option<ElectionResult> {
+    let (_stop, stop_rx) = watch::channel(false);
+    let mut net = ElectionNet::start(my_id, listen, peers.clone(), stop_rx).await.unwrap();
     let verifier = QuorumVerifier::from_config(config);
     let mut fle = FastLeaderElection::new(ElectionConfig::new(my_id, verifier, config.config_string()));
-    let my_addr = listener.local_addr().unwrap().to_string();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Ev>();
-    let mut conns: HashMap<i64, (u64, mpsc::UnboundedSender<Bytes>)> = HashMap::new();
-    let mut dialing: HashSet<i64> = HashSet::new();
-    let mut last_sent: HashMap<i64, Bytes> = HashMap::new();
-    let mut pending: HashMap<i64, Vec<Bytes>> = HashMap::new();
-    let mut observers = ObserverIds::default();
-    let mut tasks = Vec::new();
-    let mut next_conn = 0u64;
-    let start = Instant::now();
-    fle.start(start.into_std(), 0, 0);
-    let end = start + limit;
-    loop {
-        // Send what the state machine produced, dialing where needed.
-        for (to, n) in fle.poll_messages() {
-            let frame = encode_frame(&n);
-            last_sent.insert(to, frame.clone());
-            if let Some((_, w)) = conns.get(&to) {
-                let _ = w.send(frame);
-            } else if let Some(addr) = peers.get(&to).copied() {
-                pending.entry(to).or_default().push(frame);
-                if dialing.insert(to) {
-                    tasks.push(dial(my_id, to, addr, my_addr.clone(), tx.clone()));
-                }
-            }
-        }
-        if let Some(result) = fle.outcome() {
-            let result = result.clone();
-            tasks.iter().for_each(|t| t.abort());
-            return Some(result);
-        }
-        let wake = fle.poll_timeout().map(Instant::from_std).unwrap_or(end).min(end);
-        let ev = tokio::select! {
-            accepted = listener.accept() => accepted.ok().map(|(s, _)| Ev::Inbound(s)),
-            ev = rx.recv() => ev,
-            _ = tokio::time::sleep_until(wake) => None,
-        };
-        let now = Instant::now();
-        match ev {
-            None => {
-                if now >= end {
-                    tasks.iter().for_each(|t| t.abort());
-                    return None;
-                }
-                fle.handle_timeout(now.into_std());
-            }
-            Some(Ev::Inbound(mut s)) => {
-                let mut buf = BytesMut::new();
-                let hs = loop {
-                    match decode_handshake(&mut buf) {
-                        Ok(Some(hs)) => break Some(hs),
-                        Ok(None) if s.read_buf(&mut buf).await.is_ok_and(|n| n > 0) => {}
-                        _ => break None,
-                    }
-                };
-                match hs.map(|hs| on_inbound(my_id, &hs, &mut observers)) {
-                    Some(InboundDecision::Keep { sid }) => {
-                        next_conn += 1;
-                        let _ = tx.send(Ev::Connected(sid, s));
-                    }
-                    Some(InboundDecision::CloseAndDialBack { sid }) => {
-                        drop(s);
-                        if !conns.contains_key(&sid) && !dialing.contains(&sid) {
-                            if let Some(last) = last_sent.get(&sid).cloned() {
-                                pending.entry(sid).or_default().push(last);
-                            }
-                            dialing.insert(sid);
-                            tasks.push(dial(my_id, sid, peers[&sid], my_addr.clone(), tx.clone()));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Some(Ev::Connected(sid, s)) => {
-                dialing.remove(&sid);
-                next_conn += 1;
-                let conn_id = next_conn;
-                let (mut r, mut w) = s.into_split();
-                let (wtx, mut wrx) = mpsc::unbounded_channel::<Bytes>();
-                let queued = pending.remove(&sid).unwrap_or_default();
-                if queued.is_empty() {
-                    // QuorumCnxManager.SendWorker re-sends the last message on a new connection.
-                    if let Some(last) = last_sent.get(&sid) {
-                        let _ = wtx.send(last.clone());
-                    }
-                }
-                for f in queued {
-                    let _ = wtx.send(f);
-                }
-                tasks.push(tokio::spawn(async move {
-                    while let Some(f) = wrx.recv().await {
-                        if w.write_all(&f).await.is_err() {
-                            break;
-                        }
-                    }
-                }));
-                let rtx = tx.clone();
-                tasks.push(tokio::spawn(async move {
-                    let mut buf = BytesMut::new();
-                    loop {
-                        match decode_frame(&mut buf) {
-                            Ok(Some(frame)) => {
-                                if let Some(n) = decode_notification(frame) {
-                                    let _ = rtx.send(Ev::Frame(sid, n));
-                                }
-                            }
-                            Ok(None) if r.read_buf(&mut buf).await.is_ok_and(|n| n > 0) => {}
-                            _ => {
-                                let _ = rtx.send(Ev::Closed(sid, conn_id));
-                                return;
-                            }
-                        }
-                    }
-                }));
-                conns.insert(sid, (conn_id, wtx));
-            }
-            Some(Ev::DialFailed(sid)) => {
-                dialing.remove(&sid);
-                pending.remove(&sid);
-            }
-            Some(Ev::Frame(sid, n)) => fle.handle_notification(sid, n, now.into_std()),
-            Some(Ev::Closed(sid, conn_id)) => {
-                if conns.get(&sid).is_some_and(|(id, _)| *id == conn_id) {
-                    conns.remove(&sid);
-                }
-            }
-        }
-    }
-}
-
-/// Dials `sid`, sends our handshake and hands the connection over, if the tie-break keeps it.
-fn dial(
-    my_id: i64,
-    sid: i64,
-    addr: SocketAddr,
-    my_addr: String,
-    tx: mpsc::UnboundedSender<Ev>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let hs = handshake(my_id, &[my_addr], false).to_bytes();
-        if let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(addr)).await {
-            if s.write_all(&hs).await.is_ok() && keep_outbound(my_id, sid) {
-                let _ = tx.send(Ev::Connected(sid, s));
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let _ = tx.send(Ev::DialFailed(sid));
-    })
+    fle.start(Instant::now().into_std(), 0, 0);
+    let result = tokio::time::timeout(limit, run_election(&mut fle, &mut net)).await.ok().flatten();
+    net.close().await;
+    result
 }
 
 /// Reads the first Zab packet on an accepted quorum connection: (type, LearnerInfo sid).
@@ -310,10 +151,8 @@ fn elects_with_apache_zookeeper() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 
     // 1. Fresh ensemble: we have the highest sid, so we lead and both Apache servers follow us.
-    let first = rt.block_on(async {
-        let listener = TcpListener::bind(("127.0.0.1", election[2])).await.unwrap();
-        elect(3, &listener, &peers, &config, Duration::from_secs(60)).await
-    });
+    let ours: SocketAddr = format!("127.0.0.1:{}", election[2]).parse().unwrap();
+    let first = rt.block_on(elect(3, ours, &peers, &config, Duration::from_secs(60)));
     let first = first.expect("no decision within 60 s with two Apache ZooKeeper peers");
     assert_eq!((first.leader, first.state), (3, ServerState::Leading), "{first:?}");
     let mut followers = Vec::new();
@@ -337,10 +176,7 @@ fn elects_with_apache_zookeeper() {
         assert!(std::time::Instant::now() < deadline, "Apache servers did not re-elect: {modes:?}");
         std::thread::sleep(Duration::from_millis(250));
     };
-    let second = rt.block_on(async {
-        let listener = TcpListener::bind(("127.0.0.1", election[2])).await.unwrap();
-        elect(3, &listener, &peers, &config, Duration::from_secs(60)).await
-    });
+    let second = rt.block_on(elect(3, ours, &peers, &config, Duration::from_secs(60)));
     let second = second.expect("no decision joining the Apache ensemble");
     assert_eq!((second.leader, second.state), (apache_leader, ServerState::Following), "{second:?}");
     assert_eq!(second.path, DecisionPath::Joined, "joined through out-of-election votes: {second:?}");

@@ -2,6 +2,7 @@
 //! snapshots. [`start`] brings a standalone server up; [`RunningServer`] stops it.
 
 mod admin_http;
+pub mod election_net;
 mod host;
 mod log_writer;
 pub mod quorum_link;
