@@ -81,8 +81,12 @@ impl ServerCore {
         }
     }
 
-    fn outstanding(&self) -> usize {
-        self.in_flight.len()
+    /// Requests in the pipeline: txns in flight, and on a learner what waits for the leader.
+    pub(super) fn outstanding(&self) -> usize {
+        let forwarded = self.conns.values().flat_map(|c| &c.pending).filter(|p| {
+            matches!(p, super::conn::Pending::Forwarded { .. } | super::conn::Pending::Sync { .. })
+        });
+        self.in_flight.len() + forwarded.count()
     }
 
     fn server_summary(&self, with_clients: bool) -> String {
@@ -95,7 +99,7 @@ impl ServerCore {
         let stats = &self.stats;
         let _ = write!(
             out,
-            "Latency min/avg/max: {}/{}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
+            "Latency min/avg/max: {}/{}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: {}\nNode count: {}\n",
             stats.min_latency(),
             java_double(stats.avg_latency()),
             stats.max_latency(),
@@ -104,6 +108,7 @@ impl ServerCore {
             self.conns.len(),
             self.outstanding(),
             self.tree.last_processed_zxid(),
+            self.config.role.mode(),
             self.tree.node_count(),
         );
         out

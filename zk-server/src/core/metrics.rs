@@ -48,13 +48,13 @@ impl ServerCore {
         let watches = self.watches.summary();
         vec![
             ("version", MetricValue::Text(VERSION.to_owned())),
-            ("server_state", MetricValue::Text("standalone".to_owned())),
+            ("server_state", MetricValue::Text(self.config.role.mode().to_owned())),
             ("ephemerals_count", int(self.tree.ephemerals_count())),
             ("num_alive_connections", int(self.conns.len())),
             ("avg_latency", MetricValue::Float(stats.avg_latency())),
             ("min_latency", int(stats.min_latency())),
             ("max_latency", int(stats.max_latency())),
-            ("outstanding_requests", int(self.in_flight.len())),
+            ("outstanding_requests", int(self.outstanding())),
             ("znode_count", int(self.tree.node_count())),
             ("global_sessions", int(self.sessions.len())),
             ("local_sessions", int(0)),

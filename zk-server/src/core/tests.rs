@@ -22,6 +22,7 @@ fn config() -> CoreConfig {
         digest_enabled: true,
         container_check_interval_ms: 1000,
         container_max_per_minute: 10_000,
+        role: Role::Standalone,
     }
 }
 
@@ -314,6 +315,7 @@ fn first_session_id_is_not_zero_on_a_fresh_server() {
         digest_enabled: true,
         container_check_interval_ms: 60_000,
         container_max_per_minute: 10_000,
+        role: Role::Standalone,
     };
     let now = Now { mono_ms: 0, wall_ms: 1_700_000_000_000 };
     let core = ServerCore::new(config, DataTree::new(), &[], now);
