@@ -83,9 +83,11 @@ impl ServerCore {
 
     /// Requests in the pipeline: txns in flight, and on a learner what waits for the leader.
     pub(super) fn outstanding(&self) -> usize {
-        let forwarded = self.conns.values().flat_map(|c| &c.pending).filter(|p| {
-            matches!(p, super::conn::Pending::Forwarded { .. } | super::conn::Pending::Sync { .. })
-        });
+        let forwarded = self
+            .conns
+            .values()
+            .flat_map(|c| &c.pending)
+            .filter(|p| matches!(p, super::conn::Pending::Forwarded { .. } | super::conn::Pending::Sync { .. }));
         self.in_flight.len() + forwarded.count()
     }
 

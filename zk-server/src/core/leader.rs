@@ -62,7 +62,14 @@ impl ServerCore {
     }
 
     /// Prepares a forwarded write other than `createSession`.
-    fn prepare_remote(&self, session_id: i64, op: OpCode, body: &mut Bytes, authinfo: &[Id], now: Now) -> prep::Prepared {
+    fn prepare_remote(
+        &self,
+        session_id: i64,
+        op: OpCode,
+        body: &mut Bytes,
+        authinfo: &[Id],
+        now: Now,
+    ) -> prep::Prepared {
         let request = match Request::decode(op, body) {
             Ok(request) => request,
             Err(err) => {

@@ -26,11 +26,11 @@ fn config() -> CoreConfig {
     }
 }
 
-fn at(ms: i64) -> Now {
+pub(super) fn at(ms: i64) -> Now {
     Now { mono_ms: ms, wall_ms: 1_700_000_000_000 + ms }
 }
 
-fn peer() -> SocketAddr {
+pub(super) fn peer() -> SocketAddr {
     "127.0.0.1:5000".parse().unwrap()
 }
 
@@ -106,7 +106,7 @@ impl Harness {
     }
 }
 
-fn create(path: &str, flags: i32) -> Request {
+pub(super) fn create(path: &str, flags: i32) -> Request {
     Request::Create(CreateRequest {
         path: path.into(),
         data: Some(Bytes::from_static(b"v")),
