@@ -485,10 +485,24 @@ fn modes_follow_the_role() {
         assert!(mntr.contains(&format!("zk_server_state\t{mode}\n")), "{mntr}");
         assert_eq!(e.servers[server].four_letter("isro", true, &host, at(0)), "rw");
     }
+    let srvr = e.servers[LEADER].four_letter("srvr", true, &host, at(0));
+    assert!(srvr.ends_with("Proposal sizes last/min/max: -1/-1/-1\n"), "{srvr}");
+    assert!(!e.servers[F1].four_letter("srvr", true, &host, at(0)).contains("Proposal sizes"));
     // Forwarded requests count as outstanding until answered.
-    e.session(F1, 1);
+    let session = e.session(F1, 1);
     e.send(F1, 1, 1, create("/p", 0));
     assert!(e.servers[F1].four_letter("srvr", true, &host, at(0)).contains("\nOutstanding: 1\n"));
+    e.pump();
+    let sizes: Vec<i64> = e.proposed.iter().map(|t| Jute::encoded_len(t) as i64).collect();
+    let (last, min, max) = (sizes[1], sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+    let srvr = e.servers[LEADER].four_letter("srvr", true, &host, at(0));
+    assert!(srvr.ends_with(&format!("Proposal sizes last/min/max: {last}/{min}/{max}\n")), "{srvr}");
+    let mntr = e.servers[LEADER].four_letter("mntr", true, &host, at(0));
+    assert!(mntr.contains(&format!("zk_max_proposal_size\t{max}\n")), "{mntr}");
+    // A learner's session dump lists the sessions it knows (`LearnerSessionTracker`).
+    let dump = e.servers[F2].four_letter("dump", true, &host, at(0));
+    let listed = format!("SessionTracker dump:\nGlobal Sessions(1):\n0x{:x}\t{TIMEOUT}ms\n", session.session_id);
+    assert!(dump.starts_with(&listed), "{dump}");
 }
 
 #[test]

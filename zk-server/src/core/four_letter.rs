@@ -113,6 +113,9 @@ impl ServerCore {
             self.config.role.mode(),
             self.tree.node_count(),
         );
+        if self.config.role == super::Role::Leader {
+            let _ = writeln!(out, "Proposal sizes last/min/max: {}", self.stats.proposal_sizes);
+        }
         out
     }
 
@@ -166,9 +169,18 @@ impl ServerCore {
 
     fn dump_text(&self, now: Now) -> String {
         let mut out = String::from("SessionTracker dump:\n");
-        // Expiry times are monotonic; show them as wall-clock ms for the reader.
-        let offset = now.wall_ms - now.mono_ms;
-        out.push_str(&self.sessions.dump(|t| format!("{}", t + offset)));
+        if self.config.role.is_learner() {
+            // `LearnerSessionTracker.dumpSessions`: a learner expires nothing, it lists the sessions.
+            let sessions = self.sessions.sessions_with_timeouts();
+            let _ = writeln!(out, "Global Sessions({}):", sessions.len());
+            for (id, timeout) in sessions {
+                let _ = writeln!(out, "0x{id:x}\t{timeout}ms");
+            }
+        } else {
+            // Expiry times are monotonic; show them as wall-clock ms for the reader.
+            let offset = now.wall_ms - now.mono_ms;
+            out.push_str(&self.sessions.dump(|t| format!("{}", t + offset)));
+        }
         let sessions: Vec<i64> = self.tree.sessions_with_ephemerals().collect();
         let _ = writeln!(out, "ephemeral nodes dump:\nSessions with Ephemerals ({}):", sessions.len());
         for session in sessions {

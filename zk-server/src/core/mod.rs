@@ -238,6 +238,9 @@ impl ServerCore {
         if self.config.digest_enabled {
             entry.digest = Some(TxnDigest { version: crate::tree::DIGEST_VERSION, tree_digest: self.spec.digest() });
         }
+        if self.config.role == Role::Leader {
+            self.stats.proposal_sizes.record(zk_proto::Jute::encoded_len(&entry) as i64);
+        }
         self.outputs.push_back(Output::Persist(entry.clone()));
         self.in_flight.push_back(InFlight { entry, origin });
         zxid
