@@ -11,6 +11,17 @@
 //! txns are on disk. Nothing is applied, and no write is answered, before its txn is durable. Reads of
 //! a connection wait behind that connection's earlier writes, so every client reads its own writes and
 //! sees replies in request order. Watch notifications go out at commit, before any later reply.
+//!
+//! In an ensemble ([`Role`]) the same core plays either side of Zab, which a shell around it runs:
+//!
+//! * a **leader** prepares its own clients' writes and those learners forward
+//!   ([`ServerCore::remote_request`]); its [`Output::Persist`] txns are proposals, and
+//!   [`ServerCore::durable`] means "committed by a quorum". It alone expires sessions (learners report
+//!   activity: [`ServerCore::touch_sessions`], [`ServerCore::revalidate`]) and reaps containers.
+//! * a **learner** (follower or observer) prepares nothing: writes and syncs go out as
+//!   [`Output::Forward`], new sessions as forwarded createSessions, reconnects as
+//!   [`Output::Revalidate`]; the txns the leader commits come back through
+//!   [`ServerCore::apply_committed`] and answer the waiting requests in each connection's order.
 
 pub mod admin;
 mod conn;

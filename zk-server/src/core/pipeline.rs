@@ -188,7 +188,8 @@ impl ServerCore {
         self.stats.packets_sent += 1;
     }
 
-    /// Txns up to `zxid` are durable: commit them in order, answering and serving what waited.
+    /// Txns up to `zxid` are durable (on a leader: acknowledged by a quorum, ZooKeeper's
+    /// `Leader.tryToCommit`): commit them in order, answering and serving what waited.
     pub fn durable(&mut self, zxid: i64, now: Now) {
         while self.in_flight.front().is_some_and(|f| f.entry.header.zxid <= zxid) {
             let Some(in_flight) = self.in_flight.pop_front() else { break };
