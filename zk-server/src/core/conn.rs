@@ -20,6 +20,26 @@ pub(crate) enum Pending {
     },
     /// A read queued behind an earlier write of the same connection.
     Read(Incoming),
+    /// Learner: a write forwarded to the leader, answered when the txn the leader made of it commits
+    /// (matched by the session and this cxid, as ZooKeeper's `CommitProcessor` matches them).
+    Forwarded {
+        /// The request's xid.
+        cxid: i32,
+        /// The request's opcode.
+        op_code: i32,
+        /// When it arrived (latency statistics).
+        received_ms: i64,
+    },
+    /// Learner: a `sync` forwarded to the leader, answered in its turn once the leader's SYNC came
+    /// back (`done`).
+    Sync {
+        /// Its place in the server's queue of forwarded syncs.
+        id: u64,
+        /// The request, answered from the committed tree.
+        incoming: Incoming,
+        /// Whether the leader completed it.
+        done: bool,
+    },
 }
 
 /// A request as it arrived.

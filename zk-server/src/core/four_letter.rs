@@ -81,8 +81,14 @@ impl ServerCore {
         }
     }
 
-    fn outstanding(&self) -> usize {
-        self.in_flight.len()
+    /// Requests in the pipeline: txns in flight, and on a learner what waits for the leader.
+    pub(super) fn outstanding(&self) -> usize {
+        let forwarded = self
+            .conns
+            .values()
+            .flat_map(|c| &c.pending)
+            .filter(|p| matches!(p, super::conn::Pending::Forwarded { .. } | super::conn::Pending::Sync { .. }));
+        self.in_flight.len() + forwarded.count()
     }
 
     fn server_summary(&self, with_clients: bool) -> String {
@@ -95,7 +101,7 @@ impl ServerCore {
         let stats = &self.stats;
         let _ = write!(
             out,
-            "Latency min/avg/max: {}/{}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
+            "Latency min/avg/max: {}/{}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: {}\nNode count: {}\n",
             stats.min_latency(),
             java_double(stats.avg_latency()),
             stats.max_latency(),
@@ -104,8 +110,12 @@ impl ServerCore {
             self.conns.len(),
             self.outstanding(),
             self.tree.last_processed_zxid(),
+            self.config.role.mode(),
             self.tree.node_count(),
         );
+        if self.config.role == super::Role::Leader {
+            let _ = writeln!(out, "Proposal sizes last/min/max: {}", self.stats.proposal_sizes);
+        }
         out
     }
 
@@ -159,9 +169,18 @@ impl ServerCore {
 
     fn dump_text(&self, now: Now) -> String {
         let mut out = String::from("SessionTracker dump:\n");
-        // Expiry times are monotonic; show them as wall-clock ms for the reader.
-        let offset = now.wall_ms - now.mono_ms;
-        out.push_str(&self.sessions.dump(|t| format!("{}", t + offset)));
+        if self.config.role.is_learner() {
+            // `LearnerSessionTracker.dumpSessions`: a learner expires nothing, it lists the sessions.
+            let sessions = self.sessions.sessions_with_timeouts();
+            let _ = writeln!(out, "Global Sessions({}):", sessions.len());
+            for (id, timeout) in sessions {
+                let _ = writeln!(out, "0x{id:x}\t{timeout}ms");
+            }
+        } else {
+            // Expiry times are monotonic; show them as wall-clock ms for the reader.
+            let offset = now.wall_ms - now.mono_ms;
+            out.push_str(&self.sessions.dump(|t| format!("{}", t + offset)));
+        }
         let sessions: Vec<i64> = self.tree.sessions_with_ephemerals().collect();
         let _ = writeln!(out, "ephemeral nodes dump:\nSessions with Ephemerals ({}):", sessions.len());
         for session in sessions {

@@ -37,6 +37,10 @@ impl ServerCore {
             return;
         }
         conn.timeout = self.config.timeouts.negotiate(request.time_out);
+        if request.session_id == 0 && self.config.role.is_learner() {
+            self.forward_create_session(conn_id, conn);
+            return;
+        }
         if request.session_id == 0 {
             let session_id = self.sessions.create_session(conn.timeout, now.mono_ms);
             debug!(session = format_args!("{session_id:#x}"), timeout = conn.timeout, "creating session");
@@ -57,7 +61,13 @@ impl ServerCore {
             }
         }
         conn.session_id = session_id;
-        let valid = check_password(session_id, &request.passwd)
+        if self.config.role.is_learner() && check_password(session_id, &request.passwd) {
+            // The password is checked here; whether the session lives, only the leader knows.
+            self.ask_revalidation(conn_id, conn);
+            return;
+        }
+        let valid = !self.config.role.is_learner()
+            && check_password(session_id, &request.passwd)
             && self.sessions.touch_with_timeout(session_id, conn.timeout, now.mono_ms);
         self.conns.insert(conn_id, conn);
         if valid {
@@ -107,6 +117,14 @@ impl ServerCore {
             self.session_conn.remove(&conn.session_id);
         }
         self.watches.remove_watcher(conn_id);
+        if self.pending_revalidations.get(&conn.session_id) == Some(&conn_id) {
+            self.pending_revalidations.remove(&conn.session_id);
+        }
+        for (conn, _) in &mut self.pending_syncs {
+            if *conn == Some(conn_id) {
+                *conn = None;
+            }
+        }
         for in_flight in &mut self.in_flight {
             match &mut in_flight.origin {
                 Origin::Client { conn, .. } | Origin::Handshake { conn } if *conn == Some(conn_id) => *conn = None,

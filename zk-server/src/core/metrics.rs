@@ -46,15 +46,15 @@ impl ServerCore {
     pub fn metrics(&self, now: Now) -> Vec<(&'static str, MetricValue)> {
         let stats = &self.stats;
         let watches = self.watches.summary();
-        vec![
+        let mut metrics = vec![
             ("version", MetricValue::Text(VERSION.to_owned())),
-            ("server_state", MetricValue::Text("standalone".to_owned())),
+            ("server_state", MetricValue::Text(self.config.role.mode().to_owned())),
             ("ephemerals_count", int(self.tree.ephemerals_count())),
             ("num_alive_connections", int(self.conns.len())),
             ("avg_latency", MetricValue::Float(stats.avg_latency())),
             ("min_latency", int(stats.min_latency())),
             ("max_latency", int(stats.max_latency())),
-            ("outstanding_requests", int(self.in_flight.len())),
+            ("outstanding_requests", int(self.outstanding())),
             ("znode_count", int(self.tree.node_count())),
             ("global_sessions", int(self.sessions.len())),
             ("local_sessions", int(0)),
@@ -71,6 +71,15 @@ impl ServerCore {
             ("watch_events_sent", int(stats.watch_events)),
             ("last_proposal_size", int(0)),
             ("digest_mismatches_count", int(0)),
-        ]
+        ];
+        if self.config.role == super::Role::Leader {
+            // The leader's gauges (`LeaderZooKeeperServer.registerMetrics`) that the core knows.
+            let sizes = stats.proposal_sizes;
+            metrics.retain(|(key, _)| *key != "last_proposal_size");
+            metrics.push(("last_proposal_size", int(sizes.last)));
+            metrics.push(("max_proposal_size", int(sizes.max)));
+            metrics.push(("min_proposal_size", int(sizes.min)));
+        }
+        metrics
     }
 }

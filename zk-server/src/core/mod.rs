@@ -11,23 +11,40 @@
 //! txns are on disk. Nothing is applied, and no write is answered, before its txn is durable. Reads of
 //! a connection wait behind that connection's earlier writes, so every client reads its own writes and
 //! sees replies in request order. Watch notifications go out at commit, before any later reply.
+//!
+//! In an ensemble ([`Role`]) the same core plays either side of Zab, which a shell around it runs:
+//!
+//! * a **leader** prepares its own clients' writes and those learners forward
+//!   ([`ServerCore::remote_request`]); its [`Output::Persist`] txns are proposals, and
+//!   [`ServerCore::durable`] means "committed by a quorum". It alone expires sessions (learners report
+//!   activity: [`ServerCore::touch_sessions`], [`ServerCore::revalidate`]) and reaps containers.
+//! * a **learner** (follower or observer) prepares nothing: writes and syncs go out as
+//!   [`Output::Forward`], new sessions as forwarded createSessions, reconnects as
+//!   [`Output::Revalidate`]; the txns the leader commits come back through
+//!   [`ServerCore::apply_committed`] and answer the waiting requests in each connection's order.
 
 pub mod admin;
 mod conn;
 pub mod four_letter;
 mod handshake;
+mod leader;
+mod learner;
 mod metrics;
 mod pipeline;
 mod reply;
+mod role;
 pub mod stats;
 mod tick;
 
+#[cfg(test)]
+mod ensemble_tests;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{HashMap, VecDeque};
 
-use zk_proto::{TxnDigest, TxnEntry, TxnHeader};
+use bytes::Bytes;
+use zk_proto::{Id, TxnDigest, TxnEntry, TxnHeader};
 
 use crate::acl::AuthConfig;
 use crate::net::ConnId;
@@ -39,6 +56,7 @@ use crate::watch::WatchManager;
 use conn::Conn;
 pub use four_letter::{HostFacts, VERSION};
 pub use metrics::MetricValue;
+pub use role::Role;
 pub use stats::ServerStats;
 
 /// The clocks an event is stamped with.
@@ -71,13 +89,43 @@ pub struct CoreConfig {
     pub container_check_interval_ms: i64,
     /// `znode.container.maxPerMinute`.
     pub container_max_per_minute: usize,
+    /// The server's part in its ensemble (see [`Role`]); [`ServerCore::set_role`] changes it.
+    pub role: Role,
 }
 
 /// Work for the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
-    /// Append this txn to the log (in order); call [`ServerCore::durable`] once it is synced.
+    /// Standalone: append this txn to the log (in order) and call [`ServerCore::durable`] once it is
+    /// synced. Leader: propose it through Zab and call [`ServerCore::durable`] once a quorum acked it.
     Persist(TxnEntry),
+    /// Learner: send this local client request to the leader as a REQUEST packet (ZooKeeper's
+    /// `Learner.request`). `body` is the request record's jute bytes (empty for a body that did not
+    /// decode: the leader then answers `MarshallingError`); for `createSession` (-10) it is the
+    /// negotiated timeout as a big-endian int, as ZooKeeper's follower builds it. `authinfo` holds the
+    /// connection's auth ids. A forwarded `sync` (9) is completed by [`ServerCore::sync_done`] once
+    /// the leader's SYNC comes back; every other request by the committed txn
+    /// ([`ServerCore::apply_committed`]).
+    Forward {
+        /// The client's session.
+        session_id: i64,
+        /// The request's xid (the txn's cxid).
+        cxid: i32,
+        /// The request's opcode.
+        op_code: i32,
+        /// The request record as jute bytes.
+        body: Bytes,
+        /// The auth ids of the client connection.
+        authinfo: Vec<Id>,
+    },
+    /// Learner: ask the leader whether a reconnecting session is valid (a REVALIDATE packet,
+    /// ZooKeeper's `Learner.validateSession`); answer with [`ServerCore::revalidated`].
+    Revalidate {
+        /// The session the client resumes.
+        session_id: i64,
+        /// The timeout negotiated on this connection.
+        timeout: i32,
+    },
 }
 
 /// Who is waiting for an in-flight txn.
@@ -89,6 +137,8 @@ enum Origin {
     Handshake { conn: Option<ConnId> },
     /// Internal: session expiry, container reaping.
     Internal,
+    /// A learner's forwarded request (leader): the learner holding the connection replies.
+    Learner,
 }
 
 #[derive(Debug)]
@@ -115,6 +165,19 @@ pub struct ServerCore {
     outputs: VecDeque<Output>,
     stats: ServerStats,
     next_container_check_ms: i64,
+    /// Learner: sessions active since the last [`ServerCore::take_touched`], with their timeouts
+    /// (`LearnerSessionTracker`'s touch table).
+    touched: HashMap<i64, i32>,
+    /// Learner: reconnects waiting for the leader's REVALIDATE answer, by session.
+    pending_revalidations: HashMap<i64, ConnId>,
+    /// Learner: forwarded syncs in the order they were sent (`FollowerZooKeeperServer.pendingSyncs`):
+    /// the connection (`None` once closed) and the sync's id in that connection's queue.
+    pending_syncs: VecDeque<(Option<ConnId>, u64)>,
+    next_sync_id: u64,
+    /// Session expiry restarts from the next tick: set when the role changes, since a new leader
+    /// gives every session a full timeout from the start of its term, as ZooKeeper's new
+    /// `SessionTrackerImpl` does.
+    restart_expiry: bool,
 }
 
 impl ServerCore {
@@ -142,6 +205,11 @@ impl ServerCore {
             in_flight: VecDeque::new(),
             outputs: VecDeque::new(),
             stats: ServerStats::new(now.mono_ms),
+            touched: HashMap::new(),
+            pending_revalidations: HashMap::new(),
+            pending_syncs: VecDeque::new(),
+            next_sync_id: 0,
+            restart_expiry: false,
         }
     }
 
@@ -180,6 +248,9 @@ impl ServerCore {
         self.spec.apply(&entry);
         if self.config.digest_enabled {
             entry.digest = Some(TxnDigest { version: crate::tree::DIGEST_VERSION, tree_digest: self.spec.digest() });
+        }
+        if self.config.role == Role::Leader {
+            self.stats.proposal_sizes.record(zk_proto::Jute::encoded_len(&entry) as i64);
         }
         self.outputs.push_back(Output::Persist(entry.clone()));
         self.in_flight.push_back(InFlight { entry, origin });

@@ -1,13 +1,14 @@
 //! Requests through the pipeline: arrival, preparation of writes, commit and replies in order.
 
 use tracing::{debug, trace_span, warn};
-use zk_proto::{xid, DecodeError, ErrorCode, OpCode, ReplyHeader, Request, Response};
+use zk_proto::{xid, DecodeError, ErrorCode, OpCode, ReplyHeader, Request, Response, TxnBody, TxnEntry};
 
 use super::conn::{Incoming, Pending};
 use super::{InFlight, Now, Origin, ServerCore};
 use crate::net::ConnId;
 use crate::prep::{self, PrepContext};
 use crate::read::{self, ReadContext};
+use crate::tree::ApplyOutcome;
 use crate::watch::WatchLists;
 
 impl ServerCore {
@@ -28,8 +29,9 @@ impl ServerCore {
     pub(super) fn handle_incoming(&mut self, conn_id: ConnId, mut incoming: Incoming, now: Now) {
         let _span = trace_span!("request", conn = conn_id, xid = incoming.xid, op = incoming.op_code).entered();
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
-        let session_id = conn.session_id;
-        if !self.sessions.touch(session_id, now.mono_ms) {
+        let (session_id, timeout) = (conn.session_id, conn.timeout);
+        if !self.touch_session(session_id, timeout, now) {
+            let Some(conn) = self.conns.get_mut(&conn_id) else { return };
             if self.sessions.is_closing(session_id) && !conn.pending.is_empty() {
                 // Behind this connection's closeSession: ZooKeeper's pipeline answers SessionExpired
                 // after the closeSession reply (unless the connection is gone by then).
@@ -46,6 +48,7 @@ impl ServerCore {
             }
             return;
         }
+        let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         // `notification` and `error` are opcodes, but not ones a client may send (`Request.isValid`).
         let op = OpCode::try_from(incoming.op_code).and_then(|op| match op {
             OpCode::Notification | OpCode::Error => Err(op.code()),
@@ -63,6 +66,10 @@ impl ServerCore {
             return;
         }
         match op {
+            // A learner prepares nothing: writes and syncs go to the leader (`FollowerRequestProcessor`).
+            Ok(op) if self.config.role.is_learner() && (op.is_write() || op == OpCode::Sync) => {
+                self.forward(conn_id, op, incoming);
+            }
             Ok(op) if op.is_write() => {
                 let zxid = self.prepare_write(conn_id, session_id, &incoming, now);
                 if let Some(conn) = self.conns.get_mut(&conn_id) {
@@ -181,7 +188,8 @@ impl ServerCore {
         self.stats.packets_sent += 1;
     }
 
-    /// Txns up to `zxid` are durable: commit them in order, answering and serving what waited.
+    /// Txns up to `zxid` are durable (on a leader: acknowledged by a quorum, ZooKeeper's
+    /// `Leader.tryToCommit`): commit them in order, answering and serving what waited.
     pub fn durable(&mut self, zxid: i64, now: Now) {
         while self.in_flight.front().is_some_and(|f| f.entry.header.zxid <= zxid) {
             let Some(in_flight) = self.in_flight.pop_front() else { break };
@@ -195,16 +203,17 @@ impl ServerCore {
 
     fn commit(&mut self, in_flight: InFlight, now: Now) {
         let InFlight { entry, origin } = in_flight;
-        let outcome = self.tree.apply(&entry);
-        self.stats.commits += 1;
-        self.fire_watches(&outcome, entry.header.zxid);
+        let outcome = self.apply_txn(&entry, now);
         match origin {
             Origin::Handshake { conn: Some(conn) } => self.finish_handshake(conn, true, now),
             Origin::Client { conn: Some(conn_id), xid, received_ms } => {
                 self.reply_to_write(conn_id, xid, received_ms, &entry, &outcome, now);
                 self.serve_waiting_reads(conn_id, now);
             }
-            Origin::Handshake { conn: None } | Origin::Client { conn: None, .. } | Origin::Internal => {}
+            Origin::Handshake { conn: None }
+            | Origin::Client { conn: None, .. }
+            | Origin::Internal
+            | Origin::Learner => {}
         }
         // After the reply: a client-requested close is answered before its connection goes.
         if entry.header.op_code == OpCode::CloseSession.code() {
@@ -212,23 +221,47 @@ impl ServerCore {
         }
     }
 
-    /// Serves the reads that waited behind the write just answered, up to the next write.
-    fn serve_waiting_reads(&mut self, conn_id: ConnId, now: Now) {
+    /// Applies a committed txn to the tree: watches fire, and sessions follow createSession txns
+    /// (`ZooKeeperServer.processTxnForSessionEvents` → `commitSession`; closeSession txns end their
+    /// session once the reply is out, see [`Self::end_session`]).
+    pub(super) fn apply_txn(&mut self, entry: &TxnEntry, now: Now) -> ApplyOutcome {
+        let outcome = self.tree.apply(entry);
+        self.stats.commits += 1;
+        self.fire_watches(&outcome, entry.header.zxid);
+        if let TxnBody::CreateSession(txn) = &entry.body {
+            let session_id = entry.header.client_id;
+            self.sessions.track_session(session_id, txn.time_out, now.mono_ms);
+            if self.config.role.is_learner() {
+                self.touched.insert(session_id, txn.time_out);
+            }
+        }
+        outcome
+    }
+
+    /// Serves what waited behind the write just answered: reads, and syncs the leader completed, up
+    /// to the next write or unfinished sync.
+    pub(super) fn serve_waiting_reads(&mut self, conn_id: ConnId, now: Now) {
         loop {
             let Some(conn) = self.conns.get_mut(&conn_id) else { return };
             match conn.pending.front() {
-                Some(Pending::Read(_)) => {
-                    let Some(Pending::Read(incoming)) = conn.pending.pop_front() else { unreachable!() };
+                Some(Pending::Read(_)) | Some(Pending::Sync { done: true, .. }) => {
+                    let incoming = match conn.pending.pop_front() {
+                        Some(Pending::Read(incoming)) | Some(Pending::Sync { incoming, .. }) => incoming,
+                        _ => return,
+                    };
                     self.answer_read(conn_id, incoming, now);
                 }
-                Some(Pending::Write { .. }) | None => return,
+                Some(Pending::Write { .. }) | Some(Pending::Forwarded { .. }) | Some(Pending::Sync { .. }) | None => {
+                    return
+                }
             }
         }
     }
 
     /// A closed or expired session: forget it and drop its connection.
-    fn end_session(&mut self, session_id: i64) {
+    pub(super) fn end_session(&mut self, session_id: i64) {
         self.sessions.remove(session_id);
+        self.touched.remove(&session_id);
         if let Some(conn_id) = self.session_conn.remove(&session_id) {
             if let Some(conn) = self.conns.get(&conn_id) {
                 conn.close();

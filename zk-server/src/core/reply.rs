@@ -121,6 +121,7 @@ impl ServerCore {
         let Some(conn) = self.conns.get_mut(&conn_id) else { return };
         match conn.pending.pop_front() {
             Some(Pending::Write { zxid }) if zxid == entry.header.zxid => {}
+            Some(Pending::Forwarded { cxid, .. }) if cxid == entry.header.cxid => {}
             other => {
                 tracing::error!(?other, zxid = entry.header.zxid, "reply out of order; closing connection");
                 conn.close();

@@ -23,6 +23,8 @@ pub struct ServerStats {
     pub watch_events: u64,
     /// Sessions expired.
     pub expired_sessions: u64,
+    /// Sizes of the txns proposed as leader (`Leader.getProposalStats`).
+    pub proposal_sizes: BufferStats,
     min_latency_ms: Option<i64>,
     max_latency_ms: i64,
     total_latency_ms: i64,
@@ -66,6 +68,42 @@ impl ServerStats {
     /// Resets the counters (`srst`), keeping the start time.
     pub fn reset(&mut self, now_ms: i64) {
         *self = ServerStats::new(now_ms);
+    }
+}
+
+/// ZooKeeper's `BufferStats`: the last, smallest and largest of a series of sizes, each -1 before the
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferStats {
+    /// The last size.
+    pub last: i64,
+    /// The smallest size.
+    pub min: i64,
+    /// The largest size.
+    pub max: i64,
+}
+
+impl Default for BufferStats {
+    fn default() -> BufferStats {
+        BufferStats { last: -1, min: -1, max: -1 }
+    }
+}
+
+impl BufferStats {
+    /// Records one size (`setLastBufferSize`).
+    pub fn record(&mut self, size: i64) {
+        self.last = size;
+        if self.min == -1 || size < self.min {
+            self.min = size;
+        }
+        self.max = self.max.max(size);
+    }
+}
+
+impl std::fmt::Display for BufferStats {
+    /// `last/min/max`, as `BufferStats.toString`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.last, self.min, self.max)
     }
 }
 

@@ -22,14 +22,15 @@ fn config() -> CoreConfig {
         digest_enabled: true,
         container_check_interval_ms: 1000,
         container_max_per_minute: 10_000,
+        role: Role::Standalone,
     }
 }
 
-fn at(ms: i64) -> Now {
+pub(super) fn at(ms: i64) -> Now {
     Now { mono_ms: ms, wall_ms: 1_700_000_000_000 + ms }
 }
 
-fn peer() -> SocketAddr {
+pub(super) fn peer() -> SocketAddr {
     "127.0.0.1:5000".parse().unwrap()
 }
 
@@ -105,7 +106,7 @@ impl Harness {
     }
 }
 
-fn create(path: &str, flags: i32) -> Request {
+pub(super) fn create(path: &str, flags: i32) -> Request {
     Request::Create(CreateRequest {
         path: path.into(),
         data: Some(Bytes::from_static(b"v")),
@@ -314,6 +315,7 @@ fn first_session_id_is_not_zero_on_a_fresh_server() {
         digest_enabled: true,
         container_check_interval_ms: 60_000,
         container_max_per_minute: 10_000,
+        role: Role::Standalone,
     };
     let now = Now { mono_ms: 0, wall_ms: 1_700_000_000_000 };
     let core = ServerCore::new(config, DataTree::new(), &[], now);

@@ -9,11 +9,36 @@ use crate::prep::{self, PrepContext};
 impl ServerCore {
     /// When [`ServerCore::tick`] should run next (monotonic ms).
     pub fn next_tick(&self) -> i64 {
+        if self.restart_expiry {
+            return 0;
+        }
+        if self.config.role.is_learner() {
+            return self.next_container_check_ms;
+        }
         self.sessions.next_expiry_time().min(self.next_container_check_ms)
     }
 
     /// Expires sessions whose time has passed and reaps containers and TTL nodes when due.
+    ///
+    /// Only a standalone server or a leader does either (`SessionTrackerImpl` and `ContainerManager`
+    /// run there alone); on a learner a tick does nothing.
     pub fn tick(&mut self, now: Now) {
+        if self.restart_expiry {
+            // A new role: every session gets its full timeout from now.
+            self.restart_expiry = false;
+            self.sessions = crate::session::SessionTracker::restore(
+                self.config.tick_time,
+                self.sessions.next_session_id(),
+                self.sessions.sessions_with_timeouts(),
+                now.mono_ms,
+            );
+        }
+        if self.config.role.is_learner() {
+            if now.mono_ms >= self.next_container_check_ms {
+                self.next_container_check_ms = now.mono_ms + self.config.container_check_interval_ms;
+            }
+            return;
+        }
         for session_id in self.sessions.expire(now.mono_ms) {
             info!(session = format_args!("{session_id:#x}"), "session expired");
             self.stats.expired_sessions += 1;

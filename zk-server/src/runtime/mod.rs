@@ -182,6 +182,7 @@ fn core_config(config: &ServerConfig) -> CoreConfig {
             .and_then(|v| v.parse().ok())
             .unwrap_or(60_000),
         container_max_per_minute: other("znode.container.maxPerMinute").and_then(|v| v.parse().ok()).unwrap_or(10_000),
+        role: crate::core::Role::Standalone,
     }
 }
 

@@ -62,9 +62,16 @@ impl SessionTracker {
 
     /// Creates a session with a fresh id (`createSession`) and tracks it as if touched at `now_ms`.
     pub fn create_session(&mut self, timeout: i32, now_ms: i64) -> i64 {
+        let id = self.allocate_session_id();
+        self.track_session(id, timeout, now_ms);
+        id
+    }
+
+    /// Hands out a fresh session id without tracking it: a learner's `LearnerSessionTracker.createSession`,
+    /// whose session is tracked once the leader commits its createSession.
+    pub fn allocate_session_id(&mut self) -> i64 {
         let id = self.next_session_id;
         self.next_session_id = self.next_session_id.wrapping_add(1);
-        self.track_session(id, timeout, now_ms);
         id
     }
 
