@@ -18,3 +18,4 @@ pub mod session;
 pub mod testing;
 pub mod tree;
 pub mod watch;
+pub mod zab;

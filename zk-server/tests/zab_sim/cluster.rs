@@ -1,0 +1,919 @@
+//! The simulated ensemble: nodes with a "disk" and an applied "state", the Zab state machines, an
+//! election stand-in, a fault injector and the safety checks run after every step.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use zk_proto::{Jute, OpCode, SetDataTxn, TxnBody, TxnEntry, TxnHeader};
+use zk_server::config::{Properties, QuorumConfig};
+use zk_server::election::QuorumVerifier;
+use zk_server::zab::{
+    Leader, LeaderOutput, Learner, LearnerKind, LearnerOutput, PersistedState, ZabConfig, ZabError, ZabPhase,
+};
+
+use crate::net::{Link, Msg, LEADER_END, LEARNER_END};
+
+const MS: u64 = 1_000;
+const TICK_MS: u64 = 100;
+/// A small committed log, so that syncs fall back to SNAP often.
+const COMMIT_LOG_COUNT: usize = 16;
+
+/// One run's shape.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub voters: usize,
+    pub observers: usize,
+    pub faults: bool,
+    /// How long faults are injected (ms).
+    pub fault_ms: u64,
+}
+
+/// What a run exercised.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub commits: u64,
+    pub established: u64,
+    pub snaps: u64,
+    pub truncs: u64,
+    pub syncs_done: u64,
+    pub settled_after_ms: u64,
+}
+
+#[derive(Debug, Default)]
+struct Disk {
+    txns: Vec<TxnEntry>,
+    durable: usize,
+    accepted: i64,
+    current: i64,
+}
+
+impl Disk {
+    fn last_zxid(&self) -> i64 {
+        self.txns.last().map_or(0, |e| e.header.zxid)
+    }
+}
+
+#[derive(Debug)]
+enum Role {
+    Down,
+    Looking { since: u64 },
+    Leading(Box<Leader>),
+    Learning { learner: Box<Learner>, link: u64 },
+}
+
+#[derive(Debug)]
+struct Node {
+    id: i64,
+    voter: bool,
+    role: Role,
+    disk: Disk,
+    state: Vec<TxnEntry>,
+    /// How much of `state` was checked against the chain.
+    verified: usize,
+    serving: bool,
+    partition: u8,
+    flush_due: Option<u64>,
+    restart_at: Option<u64>,
+    syncs_asked: u64,
+    syncs_done: u64,
+}
+
+enum Out {
+    Leader(LeaderOutput),
+    Learner(LearnerOutput),
+}
+
+/// A seeded ensemble.
+pub struct Sim {
+    seed: u64,
+    rng: ChaCha8Rng,
+    base: Instant,
+    now: u64,
+    config: ZabConfig,
+    nodes: Vec<Node>,
+    links: BTreeMap<u64, Link>,
+    next_link: u64,
+    /// The longest applied sequence any serving node showed: every serving state is a prefix of it.
+    chain: Vec<TxnEntry>,
+    /// Txns whose Commit a leader emitted.
+    acked: BTreeMap<i64, TxnEntry>,
+    /// Epoch → the sid that established it.
+    established: BTreeMap<i64, i64>,
+    opts: Options,
+    next_fault: u64,
+    next_propose: u64,
+    next_election: u64,
+    trace: bool,
+    stats: Stats,
+}
+
+impl Sim {
+    pub fn new(seed: u64, opts: Options, trace: bool) -> Sim {
+        let mut text = String::new();
+        for id in 1..=opts.voters + opts.observers {
+            let kind = if id > opts.voters { ":observer" } else { "" };
+            text.push_str(&format!("server.{id}=127.0.0.1:{}:{}{kind}\n", 2000 + id, 3000 + id));
+        }
+        let quorum = QuorumConfig::from_properties(&Properties::parse(&text).unwrap(), false, false).unwrap();
+        let config = ZabConfig {
+            my_id: 0,
+            verifier: QuorumVerifier::from_config(&quorum),
+            tick: Duration::from_millis(TICK_MS),
+            init_limit: 10,
+            sync_limit: 5,
+            config_text: Bytes::from(quorum.config_string()),
+            commit_log_count: COMMIT_LOG_COUNT,
+        };
+        let nodes = (0..opts.voters + opts.observers)
+            .map(|i| Node {
+                id: i as i64 + 1,
+                voter: i < opts.voters,
+                role: Role::Looking { since: 0 },
+                disk: Disk::default(),
+                state: Vec::new(),
+                verified: 0,
+                serving: false,
+                partition: 0,
+                flush_due: None,
+                restart_at: None,
+                syncs_asked: 0,
+                syncs_done: 0,
+            })
+            .collect();
+        Sim {
+            seed,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            base: Instant::now(),
+            now: 0,
+            config,
+            nodes,
+            links: BTreeMap::new(),
+            next_link: 1,
+            chain: Vec::new(),
+            acked: BTreeMap::new(),
+            established: BTreeMap::new(),
+            opts,
+            next_fault: 100 * MS,
+            next_propose: 0,
+            next_election: 50 * MS,
+            trace,
+            stats: Stats::default(),
+        }
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "zab sim seed {} ({} voters, {} observers) at {} ms: {what}\nreplay: ZAB_SIM_SEED={} ZAB_SIM_TRACE=1",
+            self.seed,
+            self.opts.voters,
+            self.opts.observers,
+            self.now / MS,
+            self.seed
+        );
+    }
+
+    fn log(&self, what: impl FnOnce() -> String) {
+        if self.trace {
+            eprintln!("[{:>7.1} ms] {}", self.now as f64 / MS as f64, what());
+        }
+    }
+
+    fn instant(&self) -> Instant {
+        self.base + Duration::from_micros(self.now)
+    }
+
+    fn micros(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.base).as_micros() as u64
+    }
+
+    fn delay(&mut self) -> u64 {
+        if self.rng.random_bool(0.05) {
+            self.rng.random_range(30 * MS..=150 * MS)
+        } else {
+            self.rng.random_range(MS..=15 * MS)
+        }
+    }
+
+    /// Runs the faulty phase, then heals everything and waits for the ensemble to settle.
+    pub fn run(mut self) -> Stats {
+        let fault_end = if self.opts.faults { self.opts.fault_ms * MS } else { 0 };
+        let propose_end = fault_end + 2_000 * MS;
+        let deadline = propose_end + 60_000 * MS;
+        let mut healed = false;
+        let mut next_settle_check = propose_end;
+        loop {
+            let next = self.next_time(fault_end, propose_end).min(next_settle_check);
+            self.now = self.now.max(next);
+            if !healed && self.now >= fault_end {
+                healed = true;
+                self.log(|| "heal everything".into());
+                for i in 0..self.nodes.len() {
+                    self.nodes[i].partition = 0;
+                    if matches!(self.nodes[i].role, Role::Down) {
+                        self.nodes[i].restart_at = Some(self.now);
+                    }
+                }
+            }
+            self.deliver_due();
+            self.run_timers();
+            if self.opts.faults && self.now < fault_end && self.now >= self.next_fault {
+                self.inject_fault();
+                self.next_fault = self.now + self.rng.random_range(50 * MS..=400 * MS);
+            }
+            if self.now < propose_end && self.now >= self.next_propose {
+                self.propose_round();
+                self.next_propose = self.now + self.rng.random_range(5 * MS..=40 * MS);
+            }
+            if self.now >= self.next_election {
+                self.election_round();
+                self.next_election = self.now + self.rng.random_range(20 * MS..=80 * MS);
+            }
+            self.links.retain(|_, l| !l.dead());
+            self.check_chain();
+            if self.now >= next_settle_check {
+                if self.settled() {
+                    self.stats.settled_after_ms = (self.now - propose_end) / MS;
+                    return self.stats;
+                }
+                if self.now >= deadline {
+                    let roles: Vec<String> = self.nodes.iter().map(|n| format!("{}:{}", n.id, role_name(&n.role))).collect();
+                    self.fail(&format!("no settled leader 60 s after the faults: {roles:?}"));
+                }
+                next_settle_check = self.now + 100 * MS;
+            }
+        }
+    }
+
+    fn next_time(&self, fault_end: u64, propose_end: u64) -> u64 {
+        let mut t = self.next_election;
+        if self.opts.faults && self.now < fault_end {
+            t = t.min(self.next_fault).min(fault_end);
+        }
+        if self.now < propose_end {
+            t = t.min(self.next_propose);
+        }
+        for link in self.links.values() {
+            if self.nodes[link.leader].partition != self.nodes[link.learner].partition {
+                continue;
+            }
+            for queue in &link.queues {
+                if let Some((due, _)) = queue.front() {
+                    t = t.min(*due);
+                }
+            }
+        }
+        for node in &self.nodes {
+            t = t.min(node.flush_due.unwrap_or(u64::MAX)).min(node.restart_at.unwrap_or(u64::MAX));
+            let timer = match &node.role {
+                Role::Leading(l) => l.poll_timeout(),
+                Role::Learning { learner, .. } => learner.poll_timeout(),
+                _ => None,
+            };
+            if let Some(at) = timer {
+                t = t.min(self.micros(at));
+            }
+        }
+        t
+    }
+
+    // ---- the network ----
+
+    fn send(&mut self, link: u64, from: usize, msg: Msg) {
+        let delay = self.delay();
+        let now = self.now;
+        if let Some(l) = self.links.get_mut(&link) {
+            l.send(from, msg, now, delay);
+        }
+    }
+
+    fn close_end(&mut self, link: u64, end: usize) {
+        let delay = self.delay();
+        let now = self.now;
+        if let Some(l) = self.links.get_mut(&link) {
+            l.close(end, now, delay);
+        }
+    }
+
+    /// A connection breaks: in-flight data is lost and both attached ends see it at once.
+    fn abort(&mut self, link: u64) {
+        let Some(l) = self.links.get_mut(&link) else { return };
+        let attached = l.ends;
+        let nodes = [l.leader, l.learner];
+        l.ends = [false, false];
+        l.queues.iter_mut().for_each(|q| q.clear());
+        self.log(|| format!("link {link} aborted"));
+        for end in [LEADER_END, LEARNER_END] {
+            if attached[end] {
+                self.notify_down(link, end, nodes[end]);
+            }
+        }
+    }
+
+    fn notify_down(&mut self, link: u64, end: usize, node: usize) {
+        let now = self.instant();
+        match (&mut self.nodes[node].role, end) {
+            (Role::Leading(leader), LEADER_END) => leader.link_down(link, now),
+            (Role::Learning { learner, link: mine }, LEARNER_END) if *mine == link => learner.disconnected(now),
+            _ => return,
+        }
+        self.drain(node);
+    }
+
+    fn deliver_due(&mut self) {
+        loop {
+            let mut delivered = false;
+            let ids: Vec<u64> = self.links.keys().copied().collect();
+            for id in ids {
+                for end in [LEADER_END, LEARNER_END] {
+                    while let Some(msg) = self.pop_due(id, end) {
+                        delivered = true;
+                        self.deliver(id, end, msg);
+                    }
+                }
+            }
+            if !delivered {
+                return;
+            }
+        }
+    }
+
+    fn pop_due(&mut self, id: u64, end: usize) -> Option<Msg> {
+        let l = self.links.get_mut(&id)?;
+        if self.nodes[l.leader].partition != self.nodes[l.learner].partition {
+            return None;
+        }
+        if l.queues[end].front().is_some_and(|(due, _)| *due <= self.now) {
+            l.queues[end].pop_front().map(|(_, m)| m)
+        } else {
+            None
+        }
+    }
+
+    fn deliver(&mut self, id: u64, end: usize, msg: Msg) {
+        let now = self.instant();
+        let Some(link) = self.links.get_mut(&id) else { return };
+        if !link.ends[end] {
+            return;
+        }
+        let node = link.node(end);
+        if matches!(msg, Msg::Eof) {
+            link.ends[end] = false;
+        }
+        self.log(|| format!("link {id} -> node {}: {}", node + 1, msg_name(&msg)));
+        match (&mut self.nodes[node].role, end, msg) {
+            (Role::Leading(leader), LEADER_END, msg) => match msg {
+                Msg::Connect => {
+                    leader.link_up(id, now);
+                    self.send(id, LEADER_END, Msg::Connect);
+                }
+                Msg::Packet(p) => leader.handle_packet(id, p, now),
+                Msg::Eof => leader.link_down(id, now),
+                Msg::Snapshot(_) => self.fail("a snapshot sent to the leader"),
+            },
+            (Role::Learning { learner, link }, LEARNER_END, msg) if *link == id => match msg {
+                Msg::Connect => learner.connected(now),
+                Msg::Packet(p) => learner.handle_packet(p, now),
+                Msg::Snapshot(body) => learner.handle_snapshot(body, now),
+                Msg::Eof => learner.disconnected(now),
+            },
+            _ => return,
+        }
+        self.drain(node);
+    }
+
+    // ---- outputs ----
+
+    fn pop_output(&mut self, i: usize) -> Option<Out> {
+        match &mut self.nodes[i].role {
+            Role::Leading(l) => l.poll_output().map(Out::Leader),
+            Role::Learning { learner, .. } => learner.poll_output().map(Out::Learner),
+            _ => None,
+        }
+    }
+
+    fn drain(&mut self, i: usize) {
+        while let Some(out) = self.pop_output(i) {
+            match out {
+                Out::Leader(o) => self.leader_output(i, o),
+                Out::Learner(o) => self.learner_output(i, o),
+            }
+        }
+    }
+
+    fn leader_output(&mut self, i: usize, out: LeaderOutput) {
+        match out {
+            LeaderOutput::Send { link, packet } => self.send(link, LEADER_END, Msg::Packet(packet)),
+            LeaderOutput::SendSnapshot { link, zxid } => {
+                let at = self.nodes[i].state.last().map_or(0, |e| e.header.zxid);
+                if at != zxid {
+                    self.fail(&format!("SendSnapshot at {zxid:#x} but the applied state is at {at:#x}"));
+                }
+                self.stats.snaps += 1;
+                let body = encode_state(&self.nodes[i].state);
+                self.send(link, LEADER_END, Msg::Snapshot(body));
+            }
+            LeaderOutput::Close { link } => self.close_end(link, LEADER_END),
+            LeaderOutput::PersistAcceptedEpoch(e) => self.persist_accepted(i, e),
+            LeaderOutput::PersistCurrentEpoch(e) => self.persist_current(i, e),
+            LeaderOutput::Established { epoch } => self.established(i, epoch),
+            LeaderOutput::Commit(zxid) => {
+                let node = &self.nodes[i];
+                let Some(entry) = node.disk.txns.iter().rev().find(|e| e.header.zxid == zxid).cloned() else {
+                    self.fail(&format!("Commit({zxid:#x}) of a txn not in the leader's log"))
+                };
+                self.apply(i, entry.clone());
+                self.stats.commits += 1;
+                self.acked.insert(zxid, entry);
+            }
+            LeaderOutput::Forwarded { op_code, .. } => {
+                if op_code != OpCode::SetData.code() {
+                    self.fail("a forwarded sync reached the core");
+                }
+                self.propose_on(i);
+            }
+            LeaderOutput::TouchSessions(_) => {}
+            LeaderOutput::Revalidate { link, session_id, .. } => {
+                let valid = self.rng.random_bool(0.5);
+                if let Role::Leading(l) = &mut self.nodes[i].role {
+                    l.revalidated(link, session_id, valid);
+                }
+            }
+            LeaderOutput::Shutdown { reason } => {
+                self.log(|| format!("node {} stops leading: {reason}", i + 1));
+                self.end_term(i);
+            }
+        }
+    }
+
+    fn learner_output(&mut self, i: usize, out: LearnerOutput) {
+        let link = match &self.nodes[i].role {
+            Role::Learning { link, .. } => *link,
+            _ => 0,
+        };
+        match out {
+            LearnerOutput::Send(packet) => self.send(link, LEARNER_END, Msg::Packet(packet)),
+            LearnerOutput::PersistAcceptedEpoch(e) => self.persist_accepted(i, e),
+            LearnerOutput::PersistCurrentEpoch(e) => self.persist_current(i, e),
+            LearnerOutput::Truncate(zxid) => {
+                self.stats.truncs += 1;
+                let disk = &mut self.nodes[i].disk;
+                let keep = if zxid == 0 {
+                    0
+                } else {
+                    match disk.txns.iter().position(|e| e.header.zxid == zxid) {
+                        Some(at) => at + 1,
+                        None => self.fail(&format!("TRUNC to {zxid:#x}, not in node {}'s log", i + 1)),
+                    }
+                };
+                disk.txns.truncate(keep);
+                disk.durable = disk.durable.min(keep);
+                self.nodes[i].state = self.nodes[i].disk.txns.clone();
+                self.nodes[i].verified = 0;
+            }
+            LearnerOutput::InstallSnapshot { zxid, body } => {
+                let txns = decode_state(body);
+                if txns.last().map_or(0, |e| e.header.zxid) != zxid {
+                    self.fail(&format!("snapshot body does not end at {zxid:#x}"));
+                }
+                let node = &mut self.nodes[i];
+                node.disk.durable = txns.len();
+                node.disk.txns = txns.clone();
+                node.state = txns;
+                node.verified = 0;
+            }
+            LearnerOutput::Log(entry) => self.append(i, entry),
+            LearnerOutput::Apply(entry) => {
+                if !self.nodes[i].disk.txns.iter().rev().any(|e| *e == entry) {
+                    self.fail(&format!("Apply({:#x}) of a txn never logged", entry.header.zxid));
+                }
+                self.apply(i, entry);
+            }
+            LearnerOutput::UpToDate => {
+                self.nodes[i].serving = true;
+                self.nodes[i].verified = 0;
+            }
+            LearnerOutput::SyncDone => {
+                self.stats.syncs_done += 1;
+                let node = &mut self.nodes[i];
+                node.syncs_done += 1;
+                if node.syncs_done > node.syncs_asked {
+                    self.fail("more SyncDone than syncs forwarded");
+                }
+            }
+            LearnerOutput::Revalidated { .. } => {}
+            LearnerOutput::Shutdown { reason } => {
+                self.log(|| format!("node {} stops learning: {reason}", i + 1));
+                self.end_term(i);
+            }
+        }
+    }
+
+    // ---- disk and state ----
+
+    fn append(&mut self, i: usize, entry: TxnEntry) {
+        let disk = &mut self.nodes[i].disk;
+        if entry.header.zxid <= disk.last_zxid() {
+            let last = disk.last_zxid();
+            self.fail(&format!("log append {:#x} after {last:#x}", entry.header.zxid));
+        }
+        disk.txns.push(entry);
+        if self.nodes[i].flush_due.is_none() {
+            self.nodes[i].flush_due = Some(self.now + self.rng.random_range(MS..=12 * MS));
+        }
+    }
+
+    fn apply(&mut self, i: usize, entry: TxnEntry) {
+        let last = self.nodes[i].state.last().map_or(0, |e| e.header.zxid);
+        if entry.header.zxid <= last {
+            self.fail(&format!("node {} applies {:#x} after {last:#x}", i + 1, entry.header.zxid));
+        }
+        self.nodes[i].state.push(entry);
+    }
+
+    fn persist_accepted(&mut self, i: usize, epoch: i64) {
+        if epoch < self.nodes[i].disk.accepted {
+            self.fail(&format!("acceptedEpoch of node {} goes back to {epoch}", i + 1));
+        }
+        self.nodes[i].disk.accepted = epoch;
+    }
+
+    fn persist_current(&mut self, i: usize, epoch: i64) {
+        let disk = &self.nodes[i].disk;
+        if epoch < disk.current || epoch > disk.accepted {
+            self.fail(&format!("currentEpoch {epoch} of node {} (was {}, accepted {})", i + 1, disk.current, disk.accepted));
+        }
+        self.nodes[i].disk.current = epoch;
+    }
+
+    fn established(&mut self, i: usize, epoch: i64) {
+        let sid = self.nodes[i].id;
+        if let Some(other) = self.established.insert(epoch, sid) {
+            self.fail(&format!("epoch {epoch} established by {other} and then by {sid}"));
+        }
+        self.stats.established += 1;
+        self.log(|| format!("node {sid} established epoch {epoch}"));
+        let state = &self.nodes[i].state;
+        for (zxid, entry) in &self.acked {
+            let found = state.binary_search_by_key(zxid, |e| e.header.zxid).ok().map(|at| &state[at]);
+            if found != Some(entry) {
+                self.fail(&format!("leader {sid} of epoch {epoch} lacks acknowledged txn {zxid:#x}"));
+            }
+        }
+        self.nodes[i].serving = true;
+        self.nodes[i].verified = 0;
+    }
+
+    /// Every serving node's applied state is a prefix of the chain (or extends it).
+    fn check_chain(&mut self) {
+        for i in 0..self.nodes.len() {
+            let node = &self.nodes[i];
+            if !node.serving || node.verified == node.state.len() {
+                continue;
+            }
+            for k in node.verified..node.state.len() {
+                if k < self.chain.len() {
+                    if node.state[k] != self.chain[k] {
+                        self.fail(&format!(
+                            "node {} applied {:#x} at position {k} where another applied {:#x}",
+                            node.id, node.state[k].header.zxid, self.chain[k].header.zxid
+                        ));
+                    }
+                } else {
+                    self.chain.push(node.state[k].clone());
+                }
+            }
+            self.nodes[i].verified = self.nodes[i].state.len();
+        }
+    }
+
+    fn end_term(&mut self, i: usize) {
+        let ids: Vec<(u64, usize)> = self
+            .links
+            .iter()
+            .flat_map(|(id, l)| {
+                [LEADER_END, LEARNER_END].into_iter().filter(|e| l.node(*e) == i && l.ends[*e]).map(|e| (*id, e))
+            })
+            .collect();
+        for (id, end) in ids {
+            self.close_end(id, end);
+        }
+        let node = &mut self.nodes[i];
+        node.disk.durable = node.disk.txns.len();
+        node.flush_due = None;
+        node.serving = false;
+        node.role = Role::Looking { since: self.now };
+    }
+
+    fn run_timers(&mut self) {
+        let now = self.instant();
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].restart_at.is_some_and(|at| at <= self.now) {
+                self.nodes[i].restart_at = None;
+                self.log(|| format!("node {} restarts", i + 1));
+                let node = &mut self.nodes[i];
+                node.role = Role::Looking { since: self.now };
+                node.state = node.disk.txns.clone();
+            }
+            if self.nodes[i].flush_due.is_some_and(|at| at <= self.now) {
+                let node = &mut self.nodes[i];
+                node.flush_due = None;
+                node.disk.durable = node.disk.txns.len();
+                let zxid = node.disk.last_zxid();
+                match &mut node.role {
+                    Role::Leading(l) => l.logged(zxid, now),
+                    Role::Learning { learner, .. } => learner.logged(zxid, now),
+                    _ => {}
+                }
+                self.drain(i);
+            }
+            let due = match &mut self.nodes[i].role {
+                Role::Leading(l) => l.poll_timeout().is_some_and(|at| at <= now).then(|| l.handle_timeout(now)),
+                Role::Learning { learner, .. } => {
+                    learner.poll_timeout().is_some_and(|at| at <= now).then(|| learner.handle_timeout(now))
+                }
+                _ => None,
+            };
+            if due.is_some() {
+                self.drain(i);
+            }
+        }
+    }
+
+    // ---- the actors around Zab: core, clients, election, faults ----
+
+    fn propose_round(&mut self) {
+        for i in 0..self.nodes.len() {
+            match &mut self.nodes[i].role {
+                Role::Leading(l) if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() => {
+                    if self.rng.random_bool(0.7) {
+                        self.propose_on(i);
+                    }
+                }
+                Role::Learning { learner, .. } if learner.phase() == ZabPhase::Broadcast => {
+                    if self.rng.random_bool(0.15) {
+                        let op = if self.rng.random_bool(0.5) { OpCode::Sync } else { OpCode::SetData };
+                        if op == OpCode::Sync {
+                            self.nodes[i].syncs_asked += 1;
+                        }
+                        if let Role::Learning { learner, .. } = &mut self.nodes[i].role {
+                            learner.touch(0x100 + i as i64, 4000);
+                            learner.forward(0x100 + i as i64, 1, op.code(), Bytes::from_static(b"req"), Vec::new());
+                        }
+                        self.drain(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn propose_on(&mut self, i: usize) {
+        let now = self.instant();
+        let Role::Leading(leader) = &mut self.nodes[i].role else { return };
+        if leader.phase() != ZabPhase::Broadcast || leader.is_shut_down() {
+            return;
+        }
+        let zxid = leader.last_proposed() + 1;
+        let mut data = [0u8; 8];
+        self.rng.fill(&mut data[..]);
+        let entry = TxnEntry {
+            header: TxnHeader {
+                client_id: self.rng.random_range(1..1000),
+                cxid: self.rng.random_range(0..1000),
+                zxid,
+                time: (self.now / MS) as i64,
+                op_code: OpCode::SetData.code(),
+            },
+            body: TxnBody::SetData(SetDataTxn {
+                path: "/sim".into(),
+                data: Some(Bytes::copy_from_slice(&data)),
+                version: 1,
+            }),
+            digest: None,
+        };
+        match leader.propose(entry.clone(), now) {
+            Ok(()) => self.append(i, entry),
+            Err(ZabError::ZxidRollover(_)) => {}
+            Err(e) => self.fail(&format!("propose refused: {e}")),
+        }
+        self.drain(i);
+    }
+
+    fn election_round(&mut self) {
+        let partitions: BTreeSet<u8> = self.nodes.iter().map(|n| n.partition).collect();
+        for p in partitions {
+            let members: Vec<usize> = (0..self.nodes.len()).filter(|i| self.nodes[*i].partition == p).collect();
+            let leaders: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|i| matches!(&self.nodes[*i].role, Role::Leading(l) if !l.is_shut_down()))
+                .collect();
+            let looking: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|i| matches!(self.nodes[*i].role, Role::Looking { since } if self.now >= since + 50 * MS))
+                .collect();
+            if looking.is_empty() {
+                continue;
+            }
+            if !leaders.is_empty() {
+                for i in looking {
+                    let leader = leaders[self.rng.random_range(0..leaders.len())];
+                    self.become_learner(i, leader);
+                }
+                continue;
+            }
+            let voters: BTreeSet<i64> =
+                looking.iter().filter(|i| self.nodes[**i].voter).map(|i| self.nodes[*i].id).collect();
+            if !self.config.verifier.contains_quorum(&voters) {
+                continue;
+            }
+            // FLE elects the best (currentEpoch, lastLoggedZxid, sid) among the voters that elect.
+            let Some(winner) = looking
+                .iter()
+                .copied()
+                .filter(|i| self.nodes[*i].voter)
+                .max_by_key(|i| (self.nodes[*i].disk.current, self.nodes[*i].disk.last_zxid(), self.nodes[*i].id))
+            else {
+                continue;
+            };
+            self.become_leader(winner);
+            for i in looking {
+                if i != winner {
+                    self.become_learner(i, winner);
+                }
+            }
+        }
+    }
+
+    fn persisted(&self, i: usize) -> PersistedState {
+        let disk = &self.nodes[i].disk;
+        PersistedState { accepted_epoch: disk.accepted, current_epoch: disk.current, last_logged_zxid: disk.last_zxid() }
+    }
+
+    fn config_for(&self, i: usize) -> ZabConfig {
+        ZabConfig { my_id: self.nodes[i].id, ..self.config.clone() }
+    }
+
+    fn become_leader(&mut self, i: usize) {
+        self.log(|| format!("node {} leads", i + 1));
+        let state = self.persisted(i);
+        let node = &mut self.nodes[i];
+        node.state = node.disk.txns.clone();
+        node.verified = 0;
+        node.serving = false;
+        let skip = node.disk.txns.len().saturating_sub(2 * COMMIT_LOG_COUNT);
+        let history = node.disk.txns[skip..].to_vec();
+        let leader = Leader::new(self.config_for(i), state, history, self.instant());
+        self.nodes[i].role = Role::Leading(Box::new(leader));
+        self.drain(i);
+    }
+
+    fn become_learner(&mut self, i: usize, leader: usize) {
+        let kind = if self.nodes[i].voter { LearnerKind::Follower } else { LearnerKind::Observer };
+        let id = self.next_link;
+        self.next_link += 1;
+        self.log(|| format!("node {} learns from node {} on link {id}", i + 1, leader + 1));
+        self.links.insert(id, Link::new(leader, i));
+        let learner = Learner::new(self.config_for(i), self.nodes[leader].id, kind, self.persisted(i), self.instant());
+        let node = &mut self.nodes[i];
+        node.state = node.disk.txns.clone();
+        node.verified = 0;
+        node.serving = false;
+        node.role = Role::Learning { learner: Box::new(learner), link: id };
+        self.send(id, LEARNER_END, Msg::Connect);
+    }
+
+    fn inject_fault(&mut self) {
+        let n = self.nodes.len();
+        match self.rng.random_range(0..100) {
+            0..30 => {
+                let ids: Vec<u64> = self.links.iter().filter(|(_, l)| l.ends.iter().all(|e| *e)).map(|(id, _)| *id).collect();
+                if !ids.is_empty() {
+                    let id = ids[self.rng.random_range(0..ids.len())];
+                    self.abort(id);
+                }
+            }
+            30..45 => {
+                for i in 0..n {
+                    self.nodes[i].partition = self.rng.random_range(0..2);
+                }
+                self.log(|| format!("partition {:?}", self.nodes.iter().map(|n| n.partition).collect::<Vec<_>>()));
+            }
+            45..60 => {
+                self.log(|| "partitions heal".into());
+                self.nodes.iter_mut().for_each(|n| n.partition = 0);
+            }
+            60..75 => {
+                let i = self.rng.random_range(0..n);
+                if !matches!(self.nodes[i].role, Role::Down) {
+                    self.crash(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The node's process dies: volatile state and the non-durable log tail are lost. Its connections
+    /// are reset (the peer notices at once) or go silent (the peer times out).
+    fn crash(&mut self, i: usize) {
+        self.log(|| format!("node {} crashes", i + 1));
+        let mine: Vec<(u64, usize)> = self
+            .links
+            .iter()
+            .flat_map(|(id, l)| {
+                [LEADER_END, LEARNER_END].into_iter().filter(|e| l.node(*e) == i && l.ends[*e]).map(|e| (*id, e))
+            })
+            .collect();
+        let node = &mut self.nodes[i];
+        node.role = Role::Down;
+        node.disk.txns.truncate(node.disk.durable);
+        node.state.clear();
+        node.flush_due = None;
+        node.serving = false;
+        node.verified = 0;
+        node.restart_at = Some(self.now + self.rng.random_range(100 * MS..=2_000 * MS));
+        for (id, end) in mine {
+            if let Some(l) = self.links.get_mut(&id) {
+                l.ends[end] = false;
+                l.queues[end].clear();
+            }
+            if self.rng.random_bool(0.5) {
+                self.abort(id);
+            }
+        }
+    }
+
+    /// One leader in broadcast, every other live node its learner in broadcast, all states equal.
+    fn settled(&self) -> bool {
+        let leaders: Vec<&Leader> = self
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.role {
+                Role::Leading(l) if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() => Some(&**l),
+                _ => None,
+            })
+            .collect();
+        let [leader] = leaders[..] else { return false };
+        if leader.outstanding_proposals() != 0 {
+            return false;
+        }
+        let leader_node = self.nodes.iter().find(|n| matches!(&n.role, Role::Leading(l) if std::ptr::eq(&**l, leader)));
+        let Some(leader_node) = leader_node else { return false };
+        self.nodes.iter().all(|n| {
+            let synced = match &n.role {
+                Role::Leading(_) => true,
+                Role::Learning { learner, .. } => {
+                    learner.phase() == ZabPhase::Broadcast && learner.leader_id() == leader_node.id
+                }
+                _ => false,
+            };
+            synced && n.serving && n.state.len() == leader_node.state.len() && n.state.last() == leader_node.state.last()
+        })
+    }
+}
+
+fn role_name(role: &Role) -> String {
+    match role {
+        Role::Down => "down".into(),
+        Role::Looking { .. } => "looking".into(),
+        Role::Leading(l) => format!("leading {:?} {}", l.epoch(), l.phase().name()),
+        Role::Learning { learner, .. } => format!("learning from {} {}", learner.leader_id(), learner.phase().name()),
+    }
+}
+
+fn msg_name(msg: &Msg) -> String {
+    match msg {
+        Msg::Connect => "connect".into(),
+        Msg::Eof => "EOF".into(),
+        Msg::Snapshot(b) => format!("snapshot ({} bytes)", b.len()),
+        Msg::Packet(p) => format!(
+            "{} {:#x}",
+            p.kind().map_or("?".to_string(), |k| format!("{k:?}")),
+            p.zxid
+        ),
+    }
+}
+
+/// The simulated snapshot: the applied txns, each as a length-prefixed `TxnEntry`.
+fn encode_state(state: &[TxnEntry]) -> Bytes {
+    let mut buf = BytesMut::new();
+    for entry in state {
+        let bytes = entry.to_bytes();
+        buf.put_u32(bytes.len() as u32);
+        buf.put_slice(&bytes);
+    }
+    buf.freeze()
+}
+
+fn decode_state(mut body: Bytes) -> Vec<TxnEntry> {
+    let mut txns = Vec::new();
+    while body.has_remaining() {
+        let len = body.get_u32() as usize;
+        txns.push(TxnEntry::from_bytes(body.split_to(len)).expect("snapshot entry"));
+    }
+    txns
+}
