@@ -26,7 +26,6 @@ pub use file_name::{
 pub use purge::{purge, PurgeReport, MIN_SNAP_RETAIN_COUNT};
 pub use snapshot::{
     AclCacheEntry, DataNodeRecord, ScanError, SnapSyncScanner, Snapshot, SnapshotFileWriter, SnapshotReader,
-    SnapshotTrailer, SnapshotWriter,
-    ZxidDigest,
+    SnapshotTrailer, SnapshotWriter, ZxidDigest,
 };
 pub use txn_log::{LoggedTxn, TxnLog, TxnLogOptions, TxnLogReader};

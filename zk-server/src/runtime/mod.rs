@@ -6,6 +6,7 @@ pub mod election_net;
 mod host;
 mod log_writer;
 pub mod quorum_link;
+mod quorum_peer;
 mod storage;
 
 use std::net::SocketAddr;
@@ -190,7 +191,7 @@ fn core_config(config: &ServerConfig) -> CoreConfig {
 /// or a member of an ensemble when the configuration lists `server.N` members.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     if config.is_distributed() {
-        return Err(StartError::Unsupported("ensemble (server.N) configurations are not supported yet".into()));
+        return quorum_peer::start(config).await;
     }
     let clock = Clock::new();
     let (log_events_tx, log_events) = mpsc::unbounded_channel();

@@ -257,7 +257,8 @@ impl Leader {
         }
         let data = entry.to_bytes();
         self.last_proposed = zxid;
-        let packet = QuorumPacket { packet_type: PacketType::Proposal.code(), zxid, data: Some(data.clone()), authinfo: None };
+        let packet =
+            QuorumPacket { packet_type: PacketType::Proposal.code(), zxid, data: Some(data.clone()), authinfo: None };
         self.send_to_forwarding(|kind| (kind == LearnerKind::Follower).then(|| packet.clone()));
         self.outstanding.push_back(Proposal { zxid, data, acks: BTreeSet::new() });
         Ok(())
@@ -281,7 +282,10 @@ impl Leader {
             return;
         }
         let data = encode_revalidate_reply(session_id, valid);
-        self.send(link, QuorumPacket { packet_type: PacketType::Revalidate.code(), zxid: -1, data: Some(data), authinfo: None });
+        self.send(
+            link,
+            QuorumPacket { packet_type: PacketType::Revalidate.code(), zxid: -1, data: Some(data), authinfo: None },
+        );
     }
 
     /// Timers: the initLimit waits, and every tickTime/2 the ping round of `Leader.lead`'s loop (with the
@@ -617,7 +621,8 @@ impl Leader {
         let zxid = p.zxid;
         self.last_committed = zxid;
         self.outputs.push_back(LeaderOutput::Commit(zxid));
-        let inform = QuorumPacket { packet_type: PacketType::Inform.code(), zxid, data: Some(p.data.clone()), authinfo: None };
+        let inform =
+            QuorumPacket { packet_type: PacketType::Inform.code(), zxid, data: Some(p.data.clone()), authinfo: None };
         let commit = QuorumPacket::new(PacketType::Commit, zxid);
         self.send_to_forwarding(|kind| match kind {
             LearnerKind::Follower => Some(commit.clone()),
@@ -669,7 +674,7 @@ impl Leader {
             return;
         }
         self.half_ticks += 1;
-        if self.half_ticks.is_multiple_of(2) {
+        if self.half_ticks % 2 == 0 {
             let mut synced = BTreeSet::from([self.config.my_id]);
             for l in self.links.values() {
                 let limit = if l.stage == Stage::Broadcast { sync } else { init + sync };

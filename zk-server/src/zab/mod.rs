@@ -20,9 +20,9 @@
 //! input, and so must an `InstallSnapshot` or a `Truncate`.
 
 mod leader;
-mod learner;
 #[cfg(test)]
 mod leader_tests;
+mod learner;
 #[cfg(test)]
 mod learner_tests;
 mod output;

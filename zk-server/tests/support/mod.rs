@@ -79,23 +79,26 @@ impl ServerProcess {
 
     /// Starts the binary without waiting for it to serve.
     pub fn spawn(data_dir: &Path, options: &Options, port: u16) -> ServerProcess {
+        let config = format!(
+            "tickTime={}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount={}\n\
+             extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize={}\n{}\n",
+            options.tick_time,
+            data_dir.display(),
+            options.snap_count,
+            options.extended_types,
+            options.prealloc_kib,
+            options.extra,
+        );
+        Self::spawn_with_config(data_dir, &config, port)
+    }
+
+    /// Starts the binary on a `zoo.cfg` of the given text (its `dataDir` must be `data_dir`; for an
+    /// ensemble member, write `data_dir/myid` first) without waiting for it to serve.
+    pub fn spawn_with_config(data_dir: &Path, config: &str, port: u16) -> ServerProcess {
         fs::create_dir_all(data_dir).unwrap();
         let root = data_dir.parent().unwrap();
         let cfg = root.join(format!("zoo-{port}.cfg"));
-        fs::write(
-            &cfg,
-            format!(
-                "tickTime={}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nsnapCount={}\n\
-                 extendedTypesEnabled={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\npreAllocSize={}\n{}\n",
-                options.tick_time,
-                data_dir.display(),
-                options.snap_count,
-                options.extended_types,
-                options.prealloc_kib,
-                options.extra,
-            ),
-        )
-        .unwrap();
+        fs::write(&cfg, config).unwrap();
         // One log per start: a restart on the same port must not overwrite the log of the last run.
         static STARTS: AtomicUsize = AtomicUsize::new(0);
         let log = root.join(format!("server-{port}-{}.log", STARTS.fetch_add(1, Ordering::Relaxed)));
@@ -112,7 +115,8 @@ impl ServerProcess {
         ServerProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), data_dir: data_dir.into(), log }
     }
 
-    fn wait_serving(&mut self) {
+    /// Waits until the client port accepts connections (panics after 30 s or if the process exits).
+    pub fn wait_serving(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -140,6 +144,25 @@ impl ServerProcess {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// The answer to a four-letter word (empty if the server does not answer).
+    pub fn four_letter(&self, word: &str) -> String {
+        use std::io::{Read, Write};
+        let Ok(mut s) = TcpStream::connect_timeout(&self.addr, Duration::from_millis(500)) else {
+            return String::new();
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut out = String::new();
+        if s.write_all(word.as_bytes()).is_ok() {
+            let _ = s.read_to_string(&mut out);
+        }
+        out
+    }
+
+    /// The `Mode:` line of `srvr` (`leader`, `follower`, `observer`, `standalone`), if it serves.
+    pub fn mode(&self) -> Option<String> {
+        self.four_letter("srvr").lines().find_map(|l| l.strip_prefix("Mode: ").map(str::to_owned))
     }
 
     /// Whether the process is still running.

@@ -113,7 +113,9 @@ impl SnapSyncScanner {
                 Some(())
             }
             Phase::AclEntries(n) => match r.skip(8) {
-                Some(()) => r.count("ACL count")?.map(|acls| self.phase = Phase::Acls { entries_left: n, acls_left: acls }),
+                Some(()) => {
+                    r.count("ACL count")?.map(|acls| self.phase = Phase::Acls { entries_left: n, acls_left: acls })
+                }
                 None => None,
             },
             Phase::Acls { entries_left, acls_left: 0 } => {

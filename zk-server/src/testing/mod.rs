@@ -11,6 +11,10 @@
 //! # Ok(()) }
 //! ```
 
+mod ensemble;
+
+pub use ensemble::{Ensemble, EnsembleBuilder};
+
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -109,7 +113,7 @@ impl ServerBuilder {
     }
 }
 
-fn to_io(err: StartError) -> io::Error {
+pub(crate) fn to_io(err: StartError) -> io::Error {
     io::Error::other(err.to_string())
 }
 
