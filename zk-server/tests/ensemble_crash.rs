@@ -7,70 +7,17 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::ensemble::EnsembleProcesses;
 use support::raw_client::{self, RawClient};
-use support::{free_port, ServerProcess};
 use zk_proto::ErrorCode;
 
 const SERVERS: usize = 3;
 const WRITERS: usize = 3;
-
-struct Member {
-    data_dir: std::path::PathBuf,
-    config: String,
-    client_port: u16,
-}
-
-fn members(root: &std::path::Path) -> Vec<Member> {
-    let ports: Vec<(u16, u16, u16)> = (0..SERVERS).map(|_| (free_port(), free_port(), free_port())).collect();
-    let servers: String = ports
-        .iter()
-        .enumerate()
-        .map(|(i, (q, e, c))| format!("server.{}=127.0.0.1:{q}:{e};127.0.0.1:{c}\n", i + 1))
-        .collect();
-    ports
-        .iter()
-        .enumerate()
-        .map(|(i, (_, _, client_port))| {
-            let data_dir = root.join(format!("server-{}", i + 1));
-            fs::create_dir_all(&data_dir).unwrap();
-            fs::write(data_dir.join("myid"), format!("{}\n", i + 1)).unwrap();
-            let config = format!(
-                "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir={}\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n\
-                 preAllocSize=1024\nadmin.enableServer=false\n{servers}",
-                data_dir.display()
-            );
-            Member { data_dir, config, client_port: *client_port }
-        })
-        .collect()
-}
-
-fn spawn(member: &Member) -> ServerProcess {
-    ServerProcess::spawn_with_config(&member.data_dir, &member.config, member.client_port)
-}
-
-/// Waits until one server says it leads and the others follow; returns the leader's index.
-fn wait_for_ensemble(servers: &[Option<ServerProcess>], timeout: Duration) -> usize {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let modes: Vec<Option<String>> = servers.iter().map(|s| s.as_ref().and_then(ServerProcess::mode)).collect();
-        let leaders: Vec<usize> = (0..modes.len()).filter(|i| modes[*i].as_deref() == Some("leader")).collect();
-        let all_up = servers.iter().zip(&modes).all(|(s, m)| s.is_none() || m.is_some());
-        if leaders.len() == 1 && all_up {
-            return leaders[0];
-        }
-        if Instant::now() > deadline {
-            let logs: String = servers.iter().flatten().map(|s| s.log_text()).collect::<Vec<_>>().join("\n----\n");
-            panic!("no ensemble within {timeout:?}: {modes:?}\n{logs}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// Creates `/w{writer}-{i}` for i = 0.. through the servers in turn, moving on when a server fails;
 /// records the creates that were acknowledged.
@@ -103,11 +50,9 @@ fn writer(index: usize, addrs: Vec<SocketAddr>, stop: Arc<AtomicBool>, acked: Ar
 #[test]
 fn acknowledged_writes_survive_sigkill_of_the_leader() {
     let root = tempfile::tempdir().unwrap();
-    let members = members(root.path());
-    let mut servers: Vec<Option<ServerProcess>> = members.iter().map(|m| Some(spawn(m))).collect();
-    let leader = wait_for_ensemble(&servers, Duration::from_secs(60));
-
-    let addrs: Vec<SocketAddr> = members.iter().map(|m| SocketAddr::from(([127, 0, 0, 1], m.client_port))).collect();
+    let mut ensemble = EnsembleProcesses::start(root.path(), SERVERS);
+    let leader = ensemble.wait_for_leader(Duration::from_secs(60));
+    let addrs = ensemble.addrs();
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     let writers: Vec<_> = (0..WRITERS)
@@ -118,18 +63,17 @@ fn acknowledged_writes_survive_sigkill_of_the_leader() {
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
     let before_kill = acked.lock().unwrap().len();
-    servers[leader].as_mut().unwrap().kill();
-    servers[leader] = None;
+    ensemble.kill(leader);
     // The survivors elect a new leader and writes resume.
-    wait_for_ensemble(&servers, Duration::from_secs(60));
+    ensemble.wait_for_leader(Duration::from_secs(60));
     let resumed_at = acked.lock().unwrap().len();
     let deadline = Instant::now() + Duration::from_secs(30);
     while acked.lock().unwrap().len() < resumed_at + 50 {
         assert!(Instant::now() < deadline, "writes did not resume after the leader was killed");
         std::thread::sleep(Duration::from_millis(50));
     }
-    servers[leader] = Some(spawn(&members[leader]));
-    wait_for_ensemble(&servers, Duration::from_secs(60));
+    ensemble.restart(leader);
+    ensemble.wait_for_leader(Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     for w in writers {

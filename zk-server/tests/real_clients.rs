@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use support::ensemble::EnsembleProcesses;
 use support::{missing_file, skip, Options, ServerProcess};
 
 const ZKCLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
@@ -169,6 +170,27 @@ fn kazoo_smoke() {
         status.is_some_and(|s| s.success()) && missing.is_none() && !kazoo_choked(&output),
         "kazoo_smoke.py failed ({status:?}, missing {missing:?}):\n{output}\nserver log:\n{}",
         server.log_text()
+    );
+}
+
+#[test]
+fn kazoo_against_an_ensemble() {
+    if !has_kazoo() {
+        return skip("kazoo_against_an_ensemble", "python3 with kazoo not installed");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let ensemble = EnsembleProcesses::start(root.path(), 3);
+    let mut command = Command::new("python3");
+    command.arg(scripts_dir().join("kazoo_ensemble.py")).arg(ensemble.connect_string());
+    let (status, output) = run(command, "", Duration::from_secs(180), &root.path().join("kazoo.out"));
+    let steps = ["modes", "replicated_create", "cross_server_watch", "global_ephemerals", "transaction"];
+    let mut expected: Vec<String> = steps.iter().map(|s| format!("OK {s}\n")).collect();
+    expected.push("ALL OK\n".into());
+    let missing = first_missing(&output, &expected);
+    assert!(
+        status.is_some_and(|s| s.success()) && missing.is_none() && !kazoo_choked(&output),
+        "kazoo_ensemble.py failed ({status:?}, missing {missing:?}):\n{output}\nserver logs:\n{}",
+        ensemble.logs()
     );
 }
 

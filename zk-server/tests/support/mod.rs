@@ -2,6 +2,7 @@
 //! tools (skipped unless `ZK_RS_REQUIRE_ORACLE=1`), and a small blocking client built on `zk-proto`.
 #![allow(dead_code)]
 
+pub mod ensemble;
 pub mod raw_client;
 
 use std::fs;
