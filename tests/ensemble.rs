@@ -181,3 +181,34 @@ async fn observers_serve_reads_and_forward_writes() {
     client.close().await.unwrap();
     ensemble.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mntr_reports_roles_and_zab_state() {
+    let ensemble = Ensemble::start(3).await.unwrap();
+    let leader = ensemble.leader().unwrap();
+    for id in ensemble.ids() {
+        let mntr = four_letter(ensemble.client_addr(id), "mntr").await;
+        let (state, peer_state) =
+            if id == leader { ("leader", "leading - broadcast") } else { ("follower", "following - broadcast") };
+        assert!(mntr.contains(&format!("zk_server_state\t{state}\n")), "{id}: {mntr}");
+        assert!(mntr.contains(&format!("zk_peer_state\t{peer_state}\n")), "{id}: {mntr}");
+        assert!(mntr.contains("zk_quorum_size\t3\n"), "{id}: {mntr}");
+        if id == leader {
+            assert!(mntr.contains("zk_learners\t2\n") && mntr.contains("zk_synced_followers\t2\n"), "{mntr}");
+        } else {
+            assert!(!mntr.contains("zk_learners"), "{id}: {mntr}");
+        }
+        let srvr = four_letter(ensemble.client_addr(id), "srvr").await;
+        assert!(srvr.contains(&format!("Mode: {state}\n")), "{id}: {srvr}");
+    }
+    ensemble.stop().await;
+}
+
+async fn four_letter(addr: std::net::SocketAddr, word: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(word.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await.unwrap();
+    out
+}

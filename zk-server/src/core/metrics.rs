@@ -80,6 +80,17 @@ impl ServerCore {
             metrics.push(("max_proposal_size", int(sizes.max)));
             metrics.push(("min_proposal_size", int(sizes.min)));
         }
+        if let Some(quorum) = &self.quorum {
+            metrics.push(("peer_state", MetricValue::Text(quorum.peer_state.clone())));
+            metrics.push(("quorum_size", int(quorum.quorum_size)));
+            if let Some(leader) = quorum.leader {
+                metrics.push(("learners", int(leader.learners)));
+                metrics.push(("synced_followers", int(leader.synced_followers)));
+                metrics.push(("synced_non_voting_followers", int(leader.synced_non_voting_followers)));
+                metrics.push(("synced_observers", int(leader.synced_observers)));
+                metrics.push(("pending_syncs", int(leader.pending_syncs)));
+            }
+        }
         metrics
     }
 }

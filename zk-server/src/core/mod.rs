@@ -56,7 +56,7 @@ use crate::watch::WatchManager;
 use conn::Conn;
 pub use four_letter::{HostFacts, VERSION};
 pub use metrics::MetricValue;
-pub use role::Role;
+pub use role::{LeaderFacts, QuorumFacts, Role};
 pub use stats::ServerStats;
 
 /// The clocks an event is stamped with.
@@ -163,6 +163,8 @@ pub struct ServerCore {
     last_zxid: i64,
     in_flight: VecDeque<InFlight>,
     outputs: VecDeque<Output>,
+    /// What `mntr` reports of the ensemble (`None` standalone).
+    quorum: Option<QuorumFacts>,
     stats: ServerStats,
     next_container_check_ms: i64,
     /// Learner: sessions active since the last [`ServerCore::take_touched`], with their timeouts
@@ -204,6 +206,7 @@ impl ServerCore {
             last_zxid,
             in_flight: VecDeque::new(),
             outputs: VecDeque::new(),
+            quorum: None,
             stats: ServerStats::new(now.mono_ms),
             touched: HashMap::new(),
             pending_revalidations: HashMap::new(),

@@ -43,7 +43,40 @@ impl Role {
     }
 }
 
+/// What the Zab layer knows about the ensemble, for `mntr` and the metrics (set by the ensemble's
+/// driver; the core has no part in it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuorumFacts {
+    /// `peer_state`: the server state and the Zab phase, e.g. `leading - broadcast`.
+    pub peer_state: String,
+    /// `quorum_size`: the number of voting members.
+    pub quorum_size: usize,
+    /// Leader only: connected learners, synced voters (`synced_followers`), synced non-voting followers,
+    /// synced observers, and syncs waiting for commits (`pending_syncs`).
+    pub leader: Option<LeaderFacts>,
+}
+
+/// A leader's counts of its learners (see [`QuorumFacts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeaderFacts {
+    /// `learners`.
+    pub learners: usize,
+    /// `synced_followers`.
+    pub synced_followers: usize,
+    /// `synced_non_voting_followers`.
+    pub synced_non_voting_followers: usize,
+    /// `synced_observers`.
+    pub synced_observers: usize,
+    /// `pending_syncs`.
+    pub pending_syncs: usize,
+}
+
 impl ServerCore {
+    /// Updates what `mntr` reports of the ensemble.
+    pub fn set_quorum_facts(&mut self, facts: Option<QuorumFacts>) {
+        self.quorum = facts;
+    }
+
     /// The current role.
     pub fn role(&self) -> Role {
         self.config.role

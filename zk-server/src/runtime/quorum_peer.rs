@@ -28,7 +28,7 @@ use super::{
     StartError,
 };
 use crate::config::{QuorumServer, ServerConfig};
-use crate::core::{CoreConfig, Output, Role, ServerCore};
+use crate::core::{CoreConfig, LeaderFacts, Output, QuorumFacts, Role, ServerCore};
 use crate::database::{self, Loaded};
 use crate::election::{ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState};
 use crate::net::Event;
@@ -198,6 +198,7 @@ impl QuorumPeer {
     async fn run(mut self) {
         loop {
             self.publish(PeerState::Looking, None);
+            self.report("looking", None, None);
             let Some(result) = self.look_for_leader().await else { break };
             info!(leader = result.leader, state = ?result.state, epoch = result.epoch, "elected");
             let end = match result.state {
@@ -286,6 +287,17 @@ impl QuorumPeer {
         }
     }
 
+    /// Tells the core what `mntr` reports of the ensemble (`peer_state` as ZooKeeper's
+    /// `getDetailedPeerState`: the state, then the Zab phase unless electing).
+    fn report(&mut self, state: &str, phase: Option<zab::ZabPhase>, leader: Option<LeaderFacts>) {
+        let peer_state = match phase {
+            Some(phase) => format!("{state} - {}", phase.name()),
+            None => state.to_owned(),
+        };
+        let quorum_size = self.zab_config.verifier.voting_members().len();
+        self.server.core.set_quorum_facts(Some(QuorumFacts { peer_state, quorum_size, leader }));
+    }
+
     fn publish(&self, state: PeerState, leader: Option<i64>) {
         let epoch = self.server.storage.dir().current_epoch().ok().flatten().unwrap_or(0);
         self.status.send_replace(PeerStatus { state, serving: self.serving, leader, epoch });
@@ -370,6 +382,15 @@ impl QuorumPeer {
             if let Some(end) = self.drive_leader(&mut leader, &mut links) {
                 break end;
             }
+            let learners = leader.learners();
+            let facts = LeaderFacts {
+                learners: learners.len(),
+                synced_followers: leader.synced_followers(),
+                synced_non_voting_followers: 0,
+                synced_observers: leader.synced_observers(),
+                pending_syncs: leader.pending_syncs(),
+            };
+            self.report("leading", Some(leader.phase()), Some(facts));
             let timer = leader.poll_timeout().map(tokio::time::Instant::from_std);
             let now_std = std::time::Instant::now();
             match self.wait(timer).await {
@@ -574,6 +595,8 @@ impl QuorumPeer {
             if let Some(end) = self.drive_learner(&mut learner, &writer, state, leader_id).await {
                 return end;
             }
+            let name = if kind == LearnerKind::Observer { "observing" } else { "following" };
+            self.report(name, Some(learner.phase()), None);
             let timer = learner.poll_timeout().map(tokio::time::Instant::from_std);
             let now_std = std::time::Instant::now();
             match self.wait(timer).await {

@@ -365,6 +365,11 @@ impl Leader {
         self.links.values().filter(|l| l.kind == LearnerKind::Observer && l.stage == Stage::Broadcast).count()
     }
 
+    /// Forwarded syncs waiting for the commit of the proposals before them (`mntr` `zk_pending_syncs`).
+    pub fn pending_syncs(&self) -> usize {
+        self.pending_syncs.len()
+    }
+
     /// Every learner connection (`mntr` `zk_learners`, `stat`).
     pub fn learners(&self) -> Vec<LearnerSummary> {
         self.links
