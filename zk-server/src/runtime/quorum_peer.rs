@@ -563,13 +563,16 @@ impl QuorumPeer {
         let tick = self.zab_config.tick;
         let limit = tick * self.zab_config.init_limit;
         let deadline = tokio::time::Instant::now() + limit;
-        // Learner.connectToLeader: retry until the leader listens (it may still be binding its port).
+        // Learner.connectToLeader: retry until the leader listens (it may still be binding its port). The
+        // first retries come quickly: the leader is usually a few milliseconds behind its followers.
+        let mut pause = Duration::from_millis(5);
         let writer = loop {
             match quorum_link::connect_to_leader(addr, link, self.limits, &self.link_tx).await {
                 Ok(writer) => break Some(writer),
-                Err(err) if tokio::time::Instant::now() + tick.min(Duration::from_millis(200)) < deadline => {
+                Err(err) if tokio::time::Instant::now() + pause < deadline => {
                     tracing::debug!(%addr, %err, "leader not reachable yet");
-                    tokio::time::sleep(tick.min(Duration::from_millis(200))).await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(tick.min(Duration::from_millis(200)));
                 }
                 Err(err) => {
                     warn!(%addr, %err, "cannot connect to the leader");

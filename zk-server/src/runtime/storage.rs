@@ -156,17 +156,25 @@ impl Storage {
             .ok();
     }
 
-    /// The last `count` txns of the log, oldest first (a new leader's history for DIFF syncs).
+    /// The last `count` txns of the log, oldest first (a new leader's history for DIFF syncs). Reads
+    /// only the newest log files: from the newest one back until they hold `count` txns.
     pub(crate) async fn log_tail(&self, count: usize) -> Result<Vec<TxnEntry>, PersistError> {
-        let log_dir = self.dir.log_dir().to_path_buf();
+        let dir = self.dir.clone();
         let max = self.options.max_record_len;
         tokio::task::spawn_blocking(move || {
+            let files = dir.logs()?;
             let mut tail = std::collections::VecDeque::with_capacity(count);
-            for txn in TxnLogReader::open_with_limit(&log_dir, 0, max)? {
-                if tail.len() == count {
-                    tail.pop_front();
+            for start in files.iter().rev() {
+                tail.clear();
+                for txn in TxnLogReader::open_with_limit(dir.log_dir(), start.zxid, max)? {
+                    if tail.len() == count {
+                        tail.pop_front();
+                    }
+                    tail.push_back(txn?.entry);
                 }
-                tail.push_back(txn?.entry);
+                if tail.len() >= count {
+                    break;
+                }
             }
             Ok(tail.into())
         })
