@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 use tracing::{info, warn};
 
 use super::connection;
@@ -18,6 +21,25 @@ pub struct ListenerConfig {
     pub max_client_cnxns: usize,
     /// Largest accepted frame (`jute.maxbuffer`).
     pub max_frame: usize,
+}
+
+/// How long a client may take over its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Hands out connection ids, unique across every listener of a server.
+#[derive(Debug, Clone)]
+pub struct ConnIds(Arc<AtomicU64>);
+
+impl Default for ConnIds {
+    fn default() -> Self {
+        ConnIds(Arc::new(AtomicU64::new(1)))
+    }
+}
+
+impl ConnIds {
+    fn next(&self) -> ConnId {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
 }
 
 /// Counts open connections per client IP; a slot is released when its guard drops.
@@ -53,15 +75,17 @@ impl Drop for Slot {
     }
 }
 
-/// Accepts connections until `shutdown` turns true, handing each to a connection task.
+/// Accepts connections until `shutdown` turns true, handing each to a connection task; with `tls`, each
+/// connection first completes a TLS handshake (the secure client port).
 pub async fn accept_loop(
     listener: TcpListener,
     config: ListenerConfig,
+    tls: Option<TlsAcceptor>,
+    ids: ConnIds,
     core: mpsc::UnboundedSender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let counts = PerIpCount::default();
-    let mut next_conn: ConnId = 1;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -71,7 +95,7 @@ pub async fn accept_loop(
             Ok(pair) => pair,
             Err(err) => {
                 warn!(%err, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
@@ -81,14 +105,28 @@ pub async fn accept_loop(
             continue;
         };
         let _ = socket.set_nodelay(true);
-        let conn = next_conn;
-        next_conn += 1;
+        let conn = ids.next();
         let core = core.clone();
         let mut stop = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _slot = slot;
+            let serve = async {
+                match tls {
+                    None => connection::serve(socket, conn, peer, config.max_frame, core.clone()).await,
+                    Some(acceptor) => {
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+                            Ok(Ok(stream)) => {
+                                connection::serve(stream, conn, peer, config.max_frame, core.clone()).await
+                            }
+                            Ok(Err(err)) => info!(%peer, %err, "TLS handshake failed"),
+                            Err(_) => info!(%peer, "TLS handshake timed out"),
+                        }
+                    }
+                }
+            };
             tokio::select! {
-                _ = connection::serve(socket, conn, peer, config.max_frame, core.clone()) => {}
+                _ = serve => {}
                 _ = stop.wait_for(|stop| *stop) => {
                     info!(conn, "server shutting down; closing connection");
                     let _ = core.send(Event::Closed { conn });

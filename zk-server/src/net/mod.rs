@@ -5,6 +5,7 @@ pub mod connection;
 pub mod event;
 pub mod four_letter;
 pub mod listener;
+pub mod tls;
 
 pub use event::{ConnId, Event, Outbound};
-pub use listener::{accept_loop, ListenerConfig};
+pub use listener::{accept_loop, ConnIds, ListenerConfig};

@@ -19,7 +19,8 @@ use tracing::{error, info, warn};
 
 use crate::config::ServerConfig;
 use crate::core::{CoreConfig, HostFacts, Now, Output, ServerCore};
-use crate::net::{self, Event, ListenerConfig};
+use crate::net::tls::TlsSettings;
+use crate::net::{self, ConnIds, Event, ListenerConfig};
 use crate::persist::PersistError;
 use log_writer::LogEvent;
 use storage::Storage;
@@ -83,6 +84,7 @@ pub(crate) enum Control {
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
+    secure_addr: Option<SocketAddr>,
     admin_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
@@ -95,6 +97,11 @@ impl RunningServer {
     /// The address clients connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The TLS client address (`secureClientPort`), when configured.
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure_addr
     }
 
     /// The AdminServer's address, when enabled.
@@ -206,6 +213,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let (_, status) = watch::channel(standalone);
     Ok(RunningServer {
         local_addr: front.local_addr,
+        secure_addr: front.secure_addr,
         admin_addr: front.admin_addr,
         metrics_addr: front.metrics_addr,
         shutdown: front.shutdown,
@@ -219,6 +227,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
 /// shutdown signal they all watch.
 struct ClientFront {
     local_addr: SocketAddr,
+    secure_addr: Option<SocketAddr>,
     admin_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
     events: mpsc::UnboundedReceiver<Event>,
@@ -229,20 +238,39 @@ struct ClientFront {
 
 impl ClientFront {
     async fn open(config: &ServerConfig) -> Result<ClientFront, StartError> {
-        let addr = config
-            .client_address
-            .as_ref()
-            .map_or_else(|| "0.0.0.0:2181".to_owned(), |a| format!("{}:{}", a.host, a.port));
-        let listener =
-            TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
         let (events_tx, events) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener_config = ListenerConfig {
             max_client_cnxns: config.max_client_cnxns.max(0) as usize,
             max_frame: config.jute_max_buffer.max(0) as usize,
         };
-        tokio::spawn(net::accept_loop(listener, listener_config, events_tx, shutdown_rx.clone()));
+        let ids = ConnIds::default();
+        // As ZooKeeper: the secure port alone when only `secureClientPort` is set.
+        let secure_addr = match &config.secure_client_address {
+            Some(address) => {
+                let acceptor = TlsSettings::from_config(config)
+                    .and_then(|settings| settings.acceptor())
+                    .map_err(|e| StartError::Unsupported(e.to_string()))?;
+                let listener = bind(&format!("{}:{}", address.host, address.port)).await?;
+                let addr =
+                    listener.local_addr().map_err(|source| StartError::Bind { addr: address.to_string(), source })?;
+                let (tx, stop) = (events_tx.clone(), shutdown_rx.clone());
+                tokio::spawn(net::accept_loop(listener, listener_config, Some(acceptor), ids.clone(), tx, stop));
+                Some(addr)
+            }
+            None => None,
+        };
+        let local_addr = match (&config.client_address, secure_addr) {
+            (None, Some(secure)) => secure,
+            (address, _) => {
+                let addr =
+                    address.as_ref().map_or_else(|| "0.0.0.0:2181".to_owned(), |a| format!("{}:{}", a.host, a.port));
+                let listener = bind(&addr).await?;
+                let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+                tokio::spawn(net::accept_loop(listener, listener_config, None, ids, events_tx, shutdown_rx.clone()));
+                local
+            }
+        };
         let (admin_tx, admin) = mpsc::unbounded_channel();
         let admin_addr = if config.admin.enabled {
             let addr = format!("{}:{}", config.admin.address, config.admin.port);
@@ -261,8 +289,12 @@ impl ClientFront {
             }
             None => None,
         };
-        Ok(ClientFront { local_addr, admin_addr, metrics_addr, events, admin, shutdown, shutdown_rx })
+        Ok(ClientFront { local_addr, secure_addr, admin_addr, metrics_addr, events, admin, shutdown, shutdown_rx })
     }
+}
+
+async fn bind(addr: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr: addr.to_owned(), source })
 }
 
 /// Owns the core and moves events, outputs and timers.

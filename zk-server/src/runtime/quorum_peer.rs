@@ -109,6 +109,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
     let core_task = tokio::spawn(peer.run().instrument(span));
     Ok(RunningServer {
         local_addr: front.local_addr,
+        secure_addr: front.secure_addr,
         admin_addr: front.admin_addr,
         metrics_addr: front.metrics_addr,
         shutdown: front.shutdown,

@@ -31,6 +31,7 @@ pub struct ServerBuilder {
     port: u16,
     container_check_interval_ms: Option<u64>,
     max_session_timeout: Option<i32>,
+    tls: Vec<(String, String)>,
 }
 
 impl Default for ServerBuilder {
@@ -42,6 +43,7 @@ impl Default for ServerBuilder {
             port: 0,
             container_check_interval_ms: None,
             max_session_timeout: None,
+            tls: Vec::new(),
         }
     }
 }
@@ -68,6 +70,20 @@ impl ServerBuilder {
     /// `maxSessionTimeout` in ms (default 20 ticks).
     pub fn max_session_timeout(mut self, ms: i32) -> Self {
         self.max_session_timeout = Some(ms);
+        self
+    }
+
+    /// Also listen with TLS on an ephemeral secure port ([`Server::secure_addr`]): `key_store` is a PEM file
+    /// with the server's key and certificate chain, `trust_store` PEM CA certificates for client
+    /// certificates, `client_auth` ZooKeeper's `ssl.clientAuth` (`none`, `want`, `need`).
+    pub fn tls(mut self, key_store: &Path, trust_store: Option<&Path>, client_auth: &str) -> Self {
+        self.tls = vec![
+            ("ssl.keyStore.location".into(), key_store.display().to_string()),
+            ("ssl.clientAuth".into(), client_auth.into()),
+        ];
+        if let Some(trust) = trust_store {
+            self.tls.push(("ssl.trustStore.location".into(), trust.display().to_string()));
+        }
         self
     }
 
@@ -105,10 +121,19 @@ impl ServerBuilder {
             let key = "znode.container.checkIntervalMs".to_owned();
             config.other.insert(key.clone(), Property { key, value: ms.to_string(), line: 0 });
         }
+        if !self.tls.is_empty() {
+            config.secure_client_address = Some(HostPort::new("127.0.0.1", 0));
+            for (key, value) in self.tls {
+                config.other.insert(key.clone(), Property { key, value, line: 0 });
+            }
+        }
         let running = runtime::start(config.clone()).await.map_err(to_io)?;
         let addr = running.local_addr();
-        // Restarts reuse the port the first start got.
+        // Restarts reuse the ports the first start got.
         config.client_address = Some(HostPort::new("127.0.0.1", addr.port()));
+        if let Some(secure) = running.secure_addr() {
+            config.secure_client_address = Some(HostPort::new("127.0.0.1", secure.port()));
+        }
         Ok(Server { config, running: Some(running), addr, _data_dir: data_dir })
     }
 }
@@ -140,6 +165,11 @@ impl Server {
     /// The client address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TLS client address, when started with [`ServerBuilder::tls`].
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(RunningServer::secure_addr)
     }
 
     /// The AdminServer's address (`/commands/...`).
