@@ -171,9 +171,12 @@ pub trait Nullable: Jute {
 
 impl Nullable for String {
     const UNIT: usize = 1;
+    /// Malformed UTF-8 decodes with U+FFFD replacements, as Java's `new String(bytes, UTF_8)` in jute's
+    /// `readString` does: a server then answers for the path as it reads (a missing node, or a
+    /// malformed path), not with a decoding failure.
     fn decode_body(len: usize, buf: &mut Bytes) -> Result<Self, DecodeError> {
         let raw = buf.split_to(len);
-        String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::InvalidUtf8)
+        Ok(String::from_utf8(raw.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 }
 
@@ -293,9 +296,11 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_an_error() {
+    fn invalid_utf8_decodes_leniently_as_java_does() {
         let bad = Bytes::from_static(&[0, 0, 0, 2, 0xc3, 0x28]);
-        assert_eq!(String::from_bytes(bad), Err(DecodeError::InvalidUtf8));
+        assert_eq!(String::from_bytes(bad), Ok("\u{fffd}(".to_owned()));
+        let good = Bytes::from_static(&[0, 0, 0, 2, 0xc3, 0xa9]);
+        assert_eq!(String::from_bytes(good), Ok("é".to_owned()));
     }
 
     #[test]

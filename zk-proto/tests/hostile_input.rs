@@ -137,7 +137,8 @@ fn bad_input_gets_typed_errors() {
     let mut multi = BytesMut::new();
     MultiHeader { op_code: OpCode::Sync.code(), done: false, err: -1 }.encode(&mut multi);
     assert_eq!(MultiRequest::from_bytes(multi.freeze()), Err(DecodeError::UnknownOpCode(OpCode::Sync.code())));
-    // Invalid UTF-8 in a path.
+    // Invalid UTF-8 in a path decodes with replacement characters (Java's lenient decoding).
     let bad_utf8 = Bytes::from_static(&[0, 0, 0, 2, 0xff, 0xfe, 1]);
-    assert_eq!(GetDataRequest::from_bytes(bad_utf8), Err(DecodeError::InvalidUtf8));
+    let decoded = GetDataRequest::from_bytes(bad_utf8).unwrap();
+    assert_eq!((decoded.path.as_str(), decoded.watch), ("\u{fffd}\u{fffd}", true));
 }

@@ -175,14 +175,6 @@ const ACCEPTED: &[(&str, &str, &str, &str, &str)] = &[
         "failed: connection closed",
         "err=SESSIONEXPIRED op=exists",
     ),
-    (
-        "protocol",
-        "invalid UTF-8 path",
-        "STILL DIFFERENT: Java decodes malformed UTF-8 leniently (U+FFFD, so the path is just missing); \
-         zk-proto rejects the body (MarshallingError), and a fix belongs in zk-proto's string decoding",
-        "err=NONODE op=exists",
-        "err=MARSHALLINGERROR op=exists",
-    ),
 ];
 
 /// Whether a differing step is accepted (see [`ACCEPTED`]); returns the reason.
