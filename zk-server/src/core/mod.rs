@@ -50,7 +50,7 @@ use crate::acl::AuthConfig;
 use crate::net::ConnId;
 use crate::prep::Prepared;
 use crate::session::{SessionTimeouts, SessionTracker};
-use crate::tree::DataTree;
+use crate::tree::{ApplyOutcome, DataTree};
 use crate::watch::WatchManager;
 
 use conn::Conn;
@@ -145,6 +145,11 @@ enum Origin {
 struct InFlight {
     entry: TxnEntry,
     origin: Origin,
+    /// The speculative tree right after this txn (an O(1) persistent copy): at commit it becomes the
+    /// committed tree, so each txn is applied once, not once speculatively and again at commit.
+    after: DataTree,
+    /// What applying it did (the same at commit: it applies to the same state).
+    outcome: ApplyOutcome,
 }
 
 /// The sans-IO server (see the module docs).
@@ -248,7 +253,7 @@ impl ServerCore {
         let header =
             TxnHeader { client_id: session_id, cxid, zxid, time: now.wall_ms, op_code: prepared.op_code.code() };
         let mut entry = TxnEntry { header, body: prepared.body, digest: None };
-        self.spec.apply(&entry);
+        let outcome = self.spec.apply(&entry);
         if self.config.digest_enabled {
             entry.digest = Some(TxnDigest { version: crate::tree::DIGEST_VERSION, tree_digest: self.spec.digest() });
         }
@@ -256,7 +261,7 @@ impl ServerCore {
             self.stats.proposal_sizes.record(zk_proto::Jute::encoded_len(&entry) as i64);
         }
         self.outputs.push_back(Output::Persist(entry.clone()));
-        self.in_flight.push_back(InFlight { entry, origin });
+        self.in_flight.push_back(InFlight { entry, origin, after: self.spec.clone(), outcome });
         zxid
     }
 }

@@ -202,8 +202,9 @@ impl ServerCore {
     }
 
     fn commit(&mut self, in_flight: InFlight, now: Now) {
-        let InFlight { entry, origin } = in_flight;
-        let outcome = self.apply_txn(&entry, now);
+        let InFlight { entry, origin, after, outcome } = in_flight;
+        self.tree = after;
+        self.applied(&entry, &outcome, now);
         match origin {
             Origin::Handshake { conn: Some(conn) } => self.finish_handshake(conn, true, now),
             Origin::Client { conn: Some(conn_id), xid, received_ms } => {
@@ -226,8 +227,14 @@ impl ServerCore {
     /// session once the reply is out, see [`Self::end_session`]).
     pub(super) fn apply_txn(&mut self, entry: &TxnEntry, now: Now) -> ApplyOutcome {
         let outcome = self.tree.apply(entry);
+        self.applied(entry, &outcome, now);
+        outcome
+    }
+
+    /// The committed tree now includes `entry`: count it, fire its watches, track its session.
+    fn applied(&mut self, entry: &TxnEntry, outcome: &ApplyOutcome, now: Now) {
         self.stats.commits += 1;
-        self.fire_watches(&outcome, entry.header.zxid);
+        self.fire_watches(outcome, entry.header.zxid);
         if let TxnBody::CreateSession(txn) = &entry.body {
             let session_id = entry.header.client_id;
             self.sessions.track_session(session_id, txn.time_out, now.mono_ms);
@@ -235,7 +242,6 @@ impl ServerCore {
                 self.touched.insert(session_id, txn.time_out);
             }
         }
-        outcome
     }
 
     /// Serves what waited behind the write just answered: reads, and syncs the leader completed, up
