@@ -13,17 +13,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-APACHE_CP = ":".join(
-    f"/usr/share/java/{jar}.jar"
-    for jar in ["zookeeper", "zookeeper-jute", "netty-codec", "netty-resolver", "slf4j-api", "slf4j-simple"]
-)
+from benchlib import APACHE_CP, HEADER, bench, describe, four_letter, latency_rows, mb, node_count, proc_status, row
+
 APACHE_HEAP = "-Xmx4g"
 
 ZOO_CFG = """tickTime=2000
@@ -78,42 +75,6 @@ def full_plan(nodes):
         "w6_kill_after": 10.0,
         "w5": [["w5", "--nodes", str(nodes), "--clients", "8", "--depth", "64"]],
     }
-
-
-def four_letter(port, word, timeout=2.0):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(word.encode())
-            s.shutdown(socket.SHUT_WR)
-            chunks = []
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            return b"".join(chunks).decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def node_count(port):
-    for line in four_letter(port, "srvr").splitlines():
-        if line.startswith("Node count:"):
-            return int(line.split(":")[1])
-    return None
-
-
-def proc_status(pid):
-    out = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    key, value = line.split(":")
-                    out[key] = int(value.split()[0]) * 1024
-    except OSError:
-        pass
-    return out
 
 
 def dir_size(path, allocated=True):
@@ -204,16 +165,6 @@ class Server:
                 self.kill()
 
 
-def bench(bench_bin, port, args, log):
-    cmd = [bench_bin, "--connect", f"127.0.0.1:{port}", "--json", "--no-progress"] + args
-    print(f"  $ zk-bench {' '.join(args)}", file=sys.stderr, flush=True)
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    log.write(out.stderr)
-    if out.returncode != 0:
-        raise RuntimeError(f"zk-bench {' '.join(args)} failed: {out.stderr.strip()}")
-    return json.loads(out.stdout)
-
-
 def run_server(kind, port, plan, bins, base, only, log):
     server = Server(kind, port, base, bins["zk-server"])
     res = {"runs": {}, "facts": {}}
@@ -222,7 +173,7 @@ def run_server(kind, port, plan, bins, base, only, log):
     try:
         for w in ["w1", "w2", "w3", "w4"]:
             if w in only:
-                res["runs"][w] = [bench(bins["zk-bench"], port, a, log) for a in plan[w]]
+                res["runs"][w] = [bench(bins["zk-bench"], f"127.0.0.1:{port}", a, log) for a in plan[w]]
                 res["facts"][f"rss_after_{w}"] = server.rss()
         if "w6" in only:
             args = plan["w6"][0]
@@ -239,7 +190,7 @@ def run_server(kind, port, plan, bins, base, only, log):
                 raise RuntimeError("zk-bench w6 failed")
             res["runs"]["w6"] = [json.loads(out)]
         if "w5" in only:
-            res["runs"]["w5"] = [bench(bins["zk-bench"], port, a, log) for a in plan["w5"]]
+            res["runs"]["w5"] = [bench(bins["zk-bench"], f"127.0.0.1:{port}", a, log) for a in plan["w5"]]
             facts = res["facts"]
             facts["rss_after_w5"] = server.rss()
             facts["w5_node_count"] = node_count(port)
@@ -257,41 +208,6 @@ def run_server(kind, port, plan, bins, base, only, log):
 
 
 # --- the tables -------------------------------------------------------------------------------
-
-def mb(b):
-    return b / (1024 * 1024)
-
-
-def row(name, a, z, better, fmt="{:.1f}"):
-    if a is None or z is None:
-        return f"| {name} | {a} | {z} | | |"
-    if not a:
-        return f"| {name} | {fmt.format(a)} | {fmt.format(z)} | — | {'tie' if a == z else ''} |"
-    ratio = z / a
-    verdict = ""
-    if a and z:
-        good = ratio > 1 if better == "higher" else ratio < 1
-        verdict = "zk-server" if good else "Apache"
-        if abs(ratio - 1) < 0.05:
-            verdict = "tie (±5%)"
-    return f"| {name} | {fmt.format(a)} | {fmt.format(z)} | {ratio:.2f}x ({better} is better) | {verdict} |"
-
-
-def latency_rows(label, ra, rz, hist):
-    out = []
-    la, lz = ra["latency"].get(hist), rz["latency"].get(hist)
-    if la and lz:
-        for q, key in [("p50", "p50_ms"), ("p99", "p99_ms"), ("p99.9", "p999_ms")]:
-            out.append(row(f"{label} {q} (ms)", la[key], lz[key], "lower", "{:.3f}"))
-    return out
-
-
-HEADER = ["| metric | Apache ZooKeeper 3.8 | zk-server | zk-server / Apache | better |", "|---|---:|---:|---:|---|"]
-
-
-def describe(r):
-    return " ".join(f"{k}={v}" for k, v in r["params"].items())
-
 
 def tables(a, z, only):
     out = []

@@ -162,6 +162,13 @@ pub struct W6Args {
     /// Pause between reconnect attempts, ms.
     #[arg(long, default_value_t = 50)]
     pub retry_ms: u64,
+    /// A file that, by the end of the run, holds the Unix time (seconds, fractions allowed) of an
+    /// event outside the benchmark, such as the SIGKILL of the leader. The report then adds
+    /// `first_success_after_mark_ms` (from that instant to the reply of the first successful write
+    /// sent after it) and `gap_around_mark_ms` (from the last reply before it to that reply). A
+    /// missing or unreadable file adds `mark_missing` = 1 instead.
+    #[arg(long)]
+    pub mark_file: Option<std::path::PathBuf>,
 }
 
 fn ratio(s: &str) -> Result<f64, String> {
@@ -231,6 +238,9 @@ mod tests {
         assert_eq!((a.watchers, a.connections), (100_000, 1000));
         let cli = parse(&["w6", "--connect", "a:1,b:2", "--duration", "5"]).unwrap();
         assert_eq!(cli.connect, "a:1,b:2");
-        assert!(matches!(cli.workload, Workload::W6(W6Args { duration, .. }) if duration == 5.0));
+        assert!(matches!(cli.workload, Workload::W6(W6Args { duration, ref mark_file, .. })
+            if duration == 5.0 && mark_file.is_none()));
+        let Workload::W6(a) = parse(&["w6", "--mark-file", "/tmp/kill"]).unwrap().workload else { panic!() };
+        assert_eq!(a.mark_file.as_deref(), Some(std::path::Path::new("/tmp/kill")));
     }
 }

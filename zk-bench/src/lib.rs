@@ -9,6 +9,7 @@ pub mod cli;
 pub mod driver;
 pub mod histogram;
 pub mod keys;
+pub mod mark;
 pub mod progress;
 pub mod report;
 pub mod session;

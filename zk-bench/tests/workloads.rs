@@ -16,6 +16,15 @@ fn counter(report: &Report, name: &str) -> u64 {
     report.counters.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
 }
 
+/// A path in the temp dir unique to this test process (the file is not created).
+fn scratch_file(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("zk-bench-test-{}-{name}", std::process::id()))
+}
+
+fn metric(report: &Report, name: &str) -> Option<f64> {
+    report.metrics.iter().find(|(n, _, _)| n == name).map(|(_, v, _)| *v)
+}
+
 fn latency_count(report: &Report, name: &str) -> u64 {
     report.latencies.iter().find(|(n, _)| n == name).map_or(0, |(_, l)| l.count())
 }
@@ -80,6 +89,7 @@ async fn every_workload_reports_consistent_counts() {
 async fn failover_writers_survive_a_restart() {
     let mut server = Server::builder().tick_time(200).start().await.unwrap();
     let connect = server.connect_string();
+    let mark_file = scratch_file("restart");
     let cli = Cli::try_parse_from([
         "zk-bench",
         "--no-progress",
@@ -92,6 +102,8 @@ async fn failover_writers_survive_a_restart() {
         "2",
         "--duration",
         "2",
+        "--mark-file",
+        mark_file.to_str().unwrap(),
     ])
     .unwrap();
     let bench = tokio::spawn(async move { zk_bench::run(&cli).await });
@@ -111,9 +123,36 @@ async fn failover_writers_survive_a_restart() {
     };
     tokio::time::timeout(std::time::Duration::from_secs(30), both_writing).await.expect("writers never started");
     drop(observer);
+    // The mark: the instant of the restart, as a Unix time, written the way the ensemble script does.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    std::fs::write(&mark_file, format!("{:.6}", now.as_secs_f64())).unwrap();
     server.restart().await.unwrap();
     let report = bench.await.unwrap().unwrap();
     assert!(counter(&report, "writes_ok") > 0);
     assert!(counter(&report, "connects") >= 3, "{}", report.to_table());
     assert_eq!(report.ops, counter(&report, "writes_ok") + report.errors);
+
+    // Writes sent after the mark succeeded; the time to the first of them is part of the gap that
+    // spans the mark, and both fit in the run.
+    let table = report.to_table();
+    assert_eq!(counter(&report, "mark_missing"), 0, "{table}");
+    assert!(counter(&report, "writes_after_mark") > 0, "{table}");
+    let mark_at = metric(&report, "mark_at_s").expect("mark_at_s");
+    assert!(mark_at > 0.0 && mark_at < 2.0, "{table}");
+    let first = metric(&report, "first_success_after_mark_ms").expect("first_success_after_mark_ms");
+    let gap = metric(&report, "gap_around_mark_ms").expect("gap_around_mark_ms");
+    assert!(first > 0.0 && first <= gap && gap < 2000.0, "{table}");
+    let _ = std::fs::remove_file(&mark_file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_mark_file_is_reported_not_fatal() {
+    let server = Server::builder().tick_time(200).start().await.unwrap();
+    let absent = scratch_file("never-written");
+    let report =
+        run(&server, &["w6", "--clients", "1", "--duration", "0.3", "--mark-file", absent.to_str().unwrap()]).await;
+    assert_eq!(report.errors, 0, "{}", report.to_table());
+    assert_eq!(counter(&report, "mark_missing"), 1);
+    assert_eq!(metric(&report, "first_success_after_mark_ms"), None);
+    assert!(!absent.exists());
 }

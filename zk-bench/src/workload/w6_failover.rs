@@ -4,7 +4,11 @@
 //! which no writer completed a write (the unavailability a client sees), and per-writer gaps.
 //!
 //! Killing the leader of an ensemble is orchestrated outside (with the ensemble); against a
-//! standalone server the side-by-side script kills and restarts the process mid-run.
+//! standalone server the side-by-side script kills and restarts the process mid-run. With
+//! `--mark-file` the orchestrator tells W6 when it killed (see [`crate::mark`]), and the report adds
+//! the time from the kill to the first successful write sent after it, which is what a client sees
+//! of a failover (replies that arrive just after the kill to writes sent before it were committed
+//! by the old leader and say nothing about the new one).
 
 use std::time::Duration;
 
@@ -15,6 +19,7 @@ use super::{create_ignoring_existing, ensure_path, seconds, BenchError, Ctx};
 use crate::cli::W6Args;
 use crate::histogram::Latency;
 use crate::keys::{payload, private_key, workload_dir};
+use crate::mark::{around_mark, read_mark_file, Anchor, Success};
 use crate::progress::Goal;
 use crate::report::Report;
 use crate::session::{Session, SessionError};
@@ -33,7 +38,7 @@ pub fn longest_gap(start: Instant, sorted: &[Instant], end: Instant) -> Duration
 
 #[derive(Debug, Default)]
 struct Writer {
-    successes: Vec<Instant>,
+    successes: Vec<Success>,
     latency: Latency,
     errors: u64,
     reconnects: u64,
@@ -77,7 +82,7 @@ async fn writer(
             Ok(Ok((ErrorCode::Ok, _))) => {
                 let now = Instant::now();
                 w.latency.record(now - t);
-                w.successes.push(now);
+                w.successes.push(Success { sent: t, done: now });
                 progress.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             Ok(Ok(_)) => w.errors += 1,
@@ -105,7 +110,8 @@ pub async fn run(ctx: &Ctx, args: &W6Args) -> Result<Report, BenchError> {
     let _ = setup.close().await;
 
     let bar = ctx.bar("w6", Goal::Duration(duration));
-    let start = Instant::now();
+    let anchor = Anchor::now();
+    let start = anchor.instant;
     let deadline = start + duration;
     let tasks: Vec<_> = (0..args.clients as usize)
         .map(|i| tokio::spawn(writer(ctx.clone(), args.clone(), i, deadline, bar.counter())))
@@ -116,7 +122,8 @@ pub async fn run(ctx: &Ctx, args: &W6Args) -> Result<Report, BenchError> {
     let mut worst_writer_gap = Duration::ZERO;
     for task in tasks {
         let w = task.await?;
-        worst_writer_gap = worst_writer_gap.max(longest_gap(start, &w.successes, deadline));
+        let done: Vec<Instant> = w.successes.iter().map(|s| s.done).collect();
+        worst_writer_gap = worst_writer_gap.max(longest_gap(start, &done, deadline));
         all.extend(w.successes);
         latency.merge(&w.latency);
         errors += w.errors;
@@ -125,8 +132,9 @@ pub async fn run(ctx: &Ctx, args: &W6Args) -> Result<Report, BenchError> {
     }
     let end = Instant::now().max(deadline);
     bar.finish();
-    all.sort();
-    let gap = longest_gap(start, &all, deadline.min(end));
+    let mut done: Vec<Instant> = all.iter().map(|s| s.done).collect();
+    done.sort();
+    let gap = longest_gap(start, &done, deadline.min(end));
 
     let mut report = Report::new("w6-failover", &ctx.connect);
     report.param("clients", args.clients).param("hosts", ctx.hosts.len()).param("data_size", args.data_size);
@@ -138,6 +146,22 @@ pub async fn run(ctx: &Ctx, args: &W6Args) -> Result<Report, BenchError> {
     report.counter("connects", reconnects).counter("sessions_lost", new_sessions);
     report.metric("longest_gap_ms", gap.as_secs_f64() * 1000.0, "ms");
     report.metric("worst_writer_gap_ms", worst_writer_gap.as_secs_f64() * 1000.0, "ms");
+    if let Some(path) = &args.mark_file {
+        match read_mark_file(path) {
+            Some(wall) => {
+                let mark = anchor.instant_of(wall);
+                let around = around_mark(start, &all, mark, deadline.min(end));
+                report.metric("mark_at_s", mark.saturating_duration_since(start).as_secs_f64(), "s");
+                report.metric("first_success_after_mark_ms", around.first_success_after.as_secs_f64() * 1000.0, "ms");
+                report.metric("gap_around_mark_ms", around.gap.as_secs_f64() * 1000.0, "ms");
+                report.counter("writes_after_mark", around.successes_after as u64);
+                report.counter("writes_in_flight_at_mark", around.in_flight_at_mark as u64);
+            }
+            None => {
+                report.counter("mark_missing", 1);
+            }
+        }
+    }
     Ok(report)
 }
 
