@@ -152,13 +152,16 @@ impl fmt::Display for Counterexample {
     }
 }
 
+/// An operation of a history checked against model `M`.
+type OpRef<'a, M> = &'a Operation<<M as Model>::Input, <M as Model>::Output>;
+
 /// Default search budget of [`check`] per partition (configurations explored).
 pub const DEFAULT_BUDGET: u64 = 50_000_000;
 
 /// Checks that `history` is linearizable with respect to `model` (one partition; see
 /// [`check_partitioned`] for keyed objects).
 pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>]) -> Result<(), CheckError> {
-    let all: Vec<&Operation<M::Input, M::Output>> = history.iter().collect();
+    let all: Vec<OpRef<'_, M>> = history.iter().collect();
     check_refs(model, &all, String::new(), DEFAULT_BUDGET)
 }
 
@@ -175,7 +178,7 @@ where
     M: Model,
     K: Ord + fmt::Debug,
 {
-    let mut partitions: BTreeMap<K, Vec<&Operation<M::Input, M::Output>>> = BTreeMap::new();
+    let mut partitions: BTreeMap<K, Vec<OpRef<'_, M>>> = BTreeMap::new();
     for op in history {
         partitions.entry(key_of(&op.input)).or_default().push(op);
     }
@@ -270,7 +273,7 @@ impl Bitset {
 
 fn check_refs<M: Model>(
     model: &M,
-    ops: &[&Operation<M::Input, M::Output>],
+    ops: &[OpRef<'_, M>],
     partition: String,
     budget: u64,
 ) -> Result<(), CheckError> {
@@ -356,7 +359,7 @@ fn check_refs<M: Model>(
 }
 
 fn describe<M: Model>(
-    ops: &[&Operation<M::Input, M::Output>],
+    ops: &[OpRef<'_, M>],
     entries: &Entries,
     stack: &[(usize, M::State, bool)],
     state: &M::State,

@@ -1,5 +1,5 @@
-use proptest::strategy::ValueTree;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 
 use super::*;
 
