@@ -71,8 +71,8 @@ struct ClientLog {
     unknown: usize,
     /// Operations answered (any kind, plain reads included).
     answered: usize,
-    /// Sessions that expired.
-    expired: usize,
+    /// Sessions that ended (expired or closed under the client), with when and why.
+    expired: Vec<String>,
 }
 
 enum Outcome {
@@ -94,10 +94,20 @@ fn write_outcome(result: Result<Option<i32>, Error>) -> Outcome {
     }
 }
 
+/// The error, when it ends the session (expired, or the client closed under us).
+fn ends_session<T>(result: &Result<T, Error>) -> Option<Error> {
+    match result {
+        Err(e @ (Error::SessionExpired | Error::Closed)) => Some(e.clone()),
+        _ => None,
+    }
+}
+
 async fn connect(target: &str) -> Option<Client> {
     let connecting = Client::builder()
         .with_session_timeout(Duration::from_secs(4))
         .with_request_timeout(Duration::from_secs(2))
+        // Reconnect promptly: the default backoff (up to 2 s) can outlast a pinned client's session.
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
         .connect(target);
     tokio::time::timeout(Duration::from_secs(3), connecting).await.ok()?.ok()
 }
@@ -132,7 +142,7 @@ async fn run_client(index: usize, target: String, seed: u64, start: Instant, unt
             // A plain read: sequentially consistent only, so it goes to the per-session check alone.
             0..=1 => {
                 let result = c.get_data(key).await;
-                let expired = matches!(result, Err(Error::SessionExpired | Error::Closed));
+                let expired = ends_session(&result);
                 match result {
                     Ok((_, stat)) => log.seen.push((generation, k, Some(stat.version))),
                     Err(Error::NoNode) => log.seen.push((generation, k, None)),
@@ -147,7 +157,7 @@ async fn run_client(index: usize, target: String, seed: u64, start: Instant, unt
                     Ok(()) => c.get_data(key).await,
                     Err(e) => Err(e),
                 };
-                let expired = matches!(result, Err(Error::SessionExpired | Error::Closed));
+                let expired = ends_session(&result);
                 let outcome = match result {
                     Ok((data, stat)) => Outcome::Answered(RegisterOutput::Value(data.to_vec(), stat.version)),
                     Err(Error::NoNode) => Outcome::Answered(RegisterOutput::Missing),
@@ -158,19 +168,19 @@ async fn run_client(index: usize, target: String, seed: u64, start: Instant, unt
             }
             5..=6 => {
                 let result = c.set_data(key, &value, None).await;
-                let expired = matches!(result, Err(Error::SessionExpired | Error::Closed));
+                let expired = ends_session(&result);
                 (Some(RegisterOp::Write(value)), write_outcome(result.map(|s| Some(s.version))), expired)
             }
             7..=8 => {
                 let expected_version = last_version.get(&k).copied().unwrap_or(0);
                 let result = c.set_data(key, &value, Some(expected_version)).await;
-                let expired = matches!(result, Err(Error::SessionExpired | Error::Closed));
+                let expired = ends_session(&result);
                 let op = RegisterOp::Cas { expected_version, value };
                 (Some(op), write_outcome(result.map(|s| Some(s.version))), expired)
             }
             _ => {
                 let result = c.create(key, &value, &CreateOptions::persistent()).await;
-                let expired = matches!(result, Err(Error::SessionExpired | Error::Closed));
+                let expired = ends_session(&result);
                 (Some(RegisterOp::Create(value)), write_outcome(result.map(|_| None)), expired)
             }
         };
@@ -201,8 +211,9 @@ async fn run_client(index: usize, target: String, seed: u64, start: Instant, unt
                 Outcome::Nothing => {}
             }
         }
-        if expired {
-            log.expired += 1;
+        if let Some(error) = expired {
+            let at = Duration::from_nanos(ret);
+            log.expired.push(format!("client {index} session {generation} ended at {at:?}: {error}"));
             if let Some(c) = client.take() {
                 let _ = tokio::time::timeout(Duration::from_secs(1), c.close()).await;
             }
@@ -274,7 +285,8 @@ async fn nemesis(ensemble: &mut Ensemble, rng: &mut Rng, until: Instant) -> Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_and_synced_reads_are_linearizable_under_faults() {
     let seed = seed();
-    let mut ensemble = Ensemble::start(3).await.unwrap();
+    // Sessions of 4 s (the default cap is 20 ticks, 2 s) outlive a ~1 s fault plus the re-election.
+    let mut ensemble = Ensemble::builder().config("maxSessionTimeout", "8000").start().await.unwrap();
     let start = Instant::now();
     let until = start + RUN_FOR;
     let ids = ensemble.ids();
@@ -303,11 +315,11 @@ async fn writes_and_synced_reads_are_linearizable_under_faults() {
     let history: Vec<Op> = logs.iter().flat_map(|l| l.history.iter().cloned()).collect();
     let answered: usize = logs.iter().map(|l| l.answered).sum();
     let unknown: usize = logs.iter().map(|l| l.unknown).sum();
-    let expired: usize = logs.iter().map(|l| l.expired).sum();
+    let expired: Vec<&String> = logs.iter().flat_map(|l| l.expired.iter()).collect();
     let linearizable = history.iter().filter(|op| op.ret.is_some()).count();
     eprintln!(
         "seed {seed:#x}: {answered} operations answered ({linearizable} in the checked history), {unknown} of \
-         unknown outcome, {expired} sessions expired; {} faults: {faults:?}",
+         unknown outcome; sessions ended: {expired:?}; {} faults: {faults:?}",
         faults.len() / 2
     );
     let checked = Instant::now();

@@ -271,12 +271,7 @@ impl Bitset {
     }
 }
 
-fn check_refs<M: Model>(
-    model: &M,
-    ops: &[OpRef<'_, M>],
-    partition: String,
-    budget: u64,
-) -> Result<(), CheckError> {
+fn check_refs<M: Model>(model: &M, ops: &[OpRef<'_, M>], partition: String, budget: u64) -> Result<(), CheckError> {
     let mut entries = Entries::new(ops);
     let mut state = model.init();
     let mut linearized = Bitset::new(ops.len());
