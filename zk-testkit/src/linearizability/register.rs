@@ -60,7 +60,8 @@ pub struct KeyedOp {
 }
 
 /// A znode's data and version, or `None` when it does not exist.
-pub type RegisterState = Option<(Vec<u8>, i32)>;
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct RegisterState(pub Option<(Vec<u8>, i32)>);
 
 /// The sequential specification of one znode (histories of several znodes are partitioned by key
 /// first; see [`check_registers`]). Every node starts missing.
@@ -73,13 +74,15 @@ impl Model for RegisterModel {
     type Output = RegisterOutput;
 
     fn init(&self) -> RegisterState {
-        None
+        RegisterState(None)
     }
 
     fn step(&self, state: &RegisterState, input: &KeyedOp, output: Option<&RegisterOutput>) -> Option<RegisterState> {
         // What the operation does from `state`: its answer and the state after it.
-        let (answer, after) = match (&input.op, state) {
-            (RegisterOp::Read, Some((data, version))) => (RegisterOutput::Value(data.clone(), *version), state.clone()),
+        let (answer, after) = match (&input.op, &state.0) {
+            (RegisterOp::Read, Some((data, version))) => {
+                (RegisterOutput::Value(data.clone(), *version), state.0.clone())
+            }
             (RegisterOp::Read, None) => (RegisterOutput::Missing, None),
             (RegisterOp::Write(_) | RegisterOp::Cas { .. }, None) => (RegisterOutput::Missing, None),
             (RegisterOp::Write(value), Some((_, version))) => {
@@ -89,15 +92,15 @@ impl Model for RegisterModel {
                 if expected_version == version {
                     (RegisterOutput::Written(version + 1), Some((value.clone(), version + 1)))
                 } else {
-                    (RegisterOutput::BadVersion, state.clone())
+                    (RegisterOutput::BadVersion, state.0.clone())
                 }
             }
             (RegisterOp::Create(value), None) => (RegisterOutput::Created, Some((value.clone(), 0))),
-            (RegisterOp::Create(_), Some(_)) => (RegisterOutput::NodeExists, state.clone()),
+            (RegisterOp::Create(_), Some(_)) => (RegisterOutput::NodeExists, state.0.clone()),
         };
         match output {
-            None => Some(after),
-            Some(output) if *output == answer => Some(after),
+            None => Some(RegisterState(after)),
+            Some(output) if *output == answer => Some(RegisterState(after)),
             Some(_) => None,
         }
     }
@@ -143,6 +146,15 @@ impl fmt::Debug for RegisterOutput {
             RegisterOutput::BadVersion => write!(f, "BADVERSION"),
             RegisterOutput::Created => write!(f, "created"),
             RegisterOutput::NodeExists => write!(f, "NODEEXISTS"),
+        }
+    }
+}
+
+impl fmt::Debug for RegisterState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some((data, version)) => write!(f, "{:?} at version {version}", Data(data)),
+            None => write!(f, "missing"),
         }
     }
 }

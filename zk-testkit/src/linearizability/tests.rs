@@ -95,6 +95,7 @@ fn stale_read_after_a_completed_write_is_rejected() {
     assert_eq!(c.partition, "\"/k\"");
     assert!(c.stuck.contains("read"), "{c}");
     assert_eq!(c.linearized.len(), 2, "{c}");
+    assert_eq!(c.state, "\"b\" at version 1");
     let text = c.to_string();
     assert!(text.contains("cannot linearize next"), "{text}");
     // The same read overlapping the write is fine.
@@ -185,7 +186,7 @@ fn planned(answered: u32) -> impl Strategy<Value = Planned> {
 /// `100 + 10 i` and its interval is widened around that point, so the history overlaps but stays
 /// consistent with real time. Operations whose answer is lost either take effect or not at all.
 fn sequential_history(plan: &[Planned]) -> Vec<Op> {
-    let mut states: Vec<RegisterState> = vec![None; 3];
+    let mut states: Vec<RegisterState> = vec![RegisterState(None); 3];
     let mut history = Vec::new();
     for (i, p) in plan.iter().enumerate() {
         let value = format!("v{i}").into_bytes();
@@ -209,7 +210,7 @@ fn sequential_history(plan: &[Planned]) -> Vec<Op> {
                 ]
                 .into_iter()
                 .chain((0..=i as i32).map(RegisterOutput::Written))
-                .chain(state.iter().map(|(d, v)| RegisterOutput::Value(d.clone(), *v)))
+                .chain(state.0.iter().map(|(d, v)| RegisterOutput::Value(d.clone(), *v)))
                 .find(|o| RegisterModel.step(state, &input, Some(o)).is_some())
                 .expect("some output is legal");
                 *state = RegisterModel.step(state, &input, Some(&output)).expect("legal");
