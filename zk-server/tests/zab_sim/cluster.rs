@@ -239,7 +239,8 @@ impl Sim {
                     return self.stats;
                 }
                 if self.now >= deadline {
-                    let roles: Vec<String> = self.nodes.iter().map(|n| format!("{}:{}", n.id, role_name(&n.role))).collect();
+                    let roles: Vec<String> =
+                        self.nodes.iter().map(|n| format!("{}:{}", n.id, role_name(&n.role))).collect();
                     self.fail(&format!("no settled leader 60 s after the faults: {roles:?}"));
                 }
                 next_settle_check = self.now + 100 * MS;
@@ -543,7 +544,12 @@ impl Sim {
     fn persist_current(&mut self, i: usize, epoch: i64) {
         let disk = &self.nodes[i].disk;
         if epoch < disk.current || epoch > disk.accepted {
-            self.fail(&format!("currentEpoch {epoch} of node {} (was {}, accepted {})", i + 1, disk.current, disk.accepted));
+            self.fail(&format!(
+                "currentEpoch {epoch} of node {} (was {}, accepted {})",
+                i + 1,
+                disk.current,
+                disk.accepted
+            ));
         }
         self.nodes[i].disk.current = epoch;
     }
@@ -647,23 +653,23 @@ impl Sim {
     fn propose_round(&mut self) {
         for i in 0..self.nodes.len() {
             match &mut self.nodes[i].role {
-                Role::Leading(l) if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() => {
-                    if self.rng.random_bool(0.7) {
-                        self.propose_on(i);
-                    }
+                Role::Leading(l)
+                    if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() && self.rng.random_bool(0.7) =>
+                {
+                    self.propose_on(i);
                 }
-                Role::Learning { learner, .. } if learner.phase() == ZabPhase::Broadcast => {
-                    if self.rng.random_bool(0.15) {
-                        let op = if self.rng.random_bool(0.5) { OpCode::Sync } else { OpCode::SetData };
-                        if op == OpCode::Sync {
-                            self.nodes[i].syncs_asked += 1;
-                        }
-                        if let Role::Learning { learner, .. } = &mut self.nodes[i].role {
-                            learner.touch(0x100 + i as i64, 4000);
-                            learner.forward(0x100 + i as i64, 1, op.code(), Bytes::from_static(b"req"), Vec::new());
-                        }
-                        self.drain(i);
+                Role::Learning { learner, .. }
+                    if learner.phase() == ZabPhase::Broadcast && self.rng.random_bool(0.15) =>
+                {
+                    let op = if self.rng.random_bool(0.5) { OpCode::Sync } else { OpCode::SetData };
+                    if op == OpCode::Sync {
+                        self.nodes[i].syncs_asked += 1;
                     }
+                    if let Role::Learning { learner, .. } = &mut self.nodes[i].role {
+                        learner.touch(0x100 + i as i64, 4000);
+                        learner.forward(0x100 + i as i64, 1, op.code(), Bytes::from_static(b"req"), Vec::new());
+                    }
+                    self.drain(i);
                 }
                 _ => {}
             }
@@ -751,7 +757,11 @@ impl Sim {
 
     fn persisted(&self, i: usize) -> PersistedState {
         let disk = &self.nodes[i].disk;
-        PersistedState { accepted_epoch: disk.accepted, current_epoch: disk.current, last_logged_zxid: disk.last_zxid() }
+        PersistedState {
+            accepted_epoch: disk.accepted,
+            current_epoch: disk.current,
+            last_logged_zxid: disk.last_zxid(),
+        }
     }
 
     fn config_for(&self, i: usize) -> ZabConfig {
@@ -791,7 +801,8 @@ impl Sim {
         let n = self.nodes.len();
         match self.rng.random_range(0..100) {
             0..30 => {
-                let ids: Vec<u64> = self.links.iter().filter(|(_, l)| l.ends.iter().all(|e| *e)).map(|(id, _)| *id).collect();
+                let ids: Vec<u64> =
+                    self.links.iter().filter(|(_, l)| l.ends.iter().all(|e| *e)).map(|(id, _)| *id).collect();
                 if !ids.is_empty() {
                     let id = ids[self.rng.random_range(0..ids.len())];
                     self.abort(id);
@@ -871,7 +882,10 @@ impl Sim {
                 }
                 _ => false,
             };
-            synced && n.serving && n.state.len() == leader_node.state.len() && n.state.last() == leader_node.state.last()
+            synced
+                && n.serving
+                && n.state.len() == leader_node.state.len()
+                && n.state.last() == leader_node.state.last()
         })
     }
 }
@@ -890,11 +904,7 @@ fn msg_name(msg: &Msg) -> String {
         Msg::Connect => "connect".into(),
         Msg::Eof => "EOF".into(),
         Msg::Snapshot(b) => format!("snapshot ({} bytes)", b.len()),
-        Msg::Packet(p) => format!(
-            "{} {:#x}",
-            p.kind().map_or("?".to_string(), |k| format!("{k:?}")),
-            p.zxid
-        ),
+        Msg::Packet(p) => format!("{} {:#x}", p.kind().map_or("?".to_string(), |k| format!("{k:?}")), p.zxid),
     }
 }
 
