@@ -2,11 +2,14 @@
 //!
 //! - [`apache`]: starts a standalone Apache ZooKeeper (the oracle of the differential tests) on a free
 //!   loopback port, or skips the test when it is not installed.
+//! - [`linearizability`]: a Knossos/Porcupine-style linearizability checker for recorded client
+//!   histories, with a model of ZooKeeper znodes as versioned registers.
 //! - [`raw`]: a raw protocol client over a TCP stream that sends exactly the frames it is told to,
 //!   malformed ones included, and reports every frame the server sends back.
 //! - [`free_port`] and [`four_letter`]: small networking helpers.
 
 pub mod apache;
+pub mod linearizability;
 pub mod raw;
 
 use std::io::{Read, Write};
