@@ -47,7 +47,13 @@ impl ServerCore {
     /// Read-only: opens the session of a read-only client whose timeout is negotiated: a new local
     /// session (id 0), or the resumption of a local one. A global session is refused (the connection
     /// is closed unanswered); an unknown session or a wrong password is answered as expired.
-    pub(super) fn open_read_only_session(&mut self, conn_id: ConnId, mut conn: Conn, request: &ConnectRequest, now: Now) {
+    pub(super) fn open_read_only_session(
+        &mut self,
+        conn_id: ConnId,
+        mut conn: Conn,
+        request: &ConnectRequest,
+        now: Now,
+    ) {
         let tick_time = self.config.tick_time;
         let local = self.local_sessions.get_or_insert_with(|| SessionTracker::new(tick_time, 0, now.mono_ms));
         if request.session_id == 0 {

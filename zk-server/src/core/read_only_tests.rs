@@ -191,9 +191,7 @@ fn reads_are_answered_from_the_local_tree() {
     }
     h.send(2, 3, Request::Exists(ExistsRequest { path: "/missing".into(), watch: false }));
     assert_eq!(h.reply(2).unwrap().0.err, ErrorCode::NoNode.code());
-    let read = MultiRequest {
-        ops: vec![MultiOp::GetData(GetDataRequest { path: "/data".into(), watch: false })],
-    };
+    let read = MultiRequest { ops: vec![MultiOp::GetData(GetDataRequest { path: "/data".into(), watch: false })] };
     h.send(2, 4, Request::MultiRead(read));
     assert_eq!(h.reply(2).unwrap().0.err, 0);
     h.send(2, 5, Request::Ping);
