@@ -31,11 +31,12 @@ use super::{
 use crate::config::{QuorumServer, ServerConfig};
 use crate::core::{CoreConfig, LeaderFacts, Output, QuorumFacts, Role, ServerCore};
 use crate::database::{self, Loaded};
-use crate::election::{ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState};
+use crate::election::{ElectionConfig, FastLeaderElection, QuorumVerifier, ServerState};
 use crate::net::Event;
 use crate::zab::{self, LeaderOutput, LearnerKind, LearnerOutput, PersistedState, ZabConfig};
 use zk_proto::{Jute, LearnerInfo, PacketType};
 
+mod looking;
 mod read_only;
 
 /// ZooKeeper's `zookeeper.commitLogCount`: txns a leader keeps for DIFF syncs.
@@ -245,56 +246,6 @@ impl QuorumPeer {
             accepted_epoch: dir.accepted_epoch().ok().flatten().unwrap_or(0),
             current_epoch: dir.current_epoch().ok().flatten().unwrap_or(0),
             last_logged_zxid,
-        }
-    }
-
-    /// LOOKING: runs an election while refusing clients, or, in read-only mode, serving read-only
-    /// clients once the election has taken [`read_only::delay`] (ZooKeeper's `roZkMgr`); read-only
-    /// serving ends with the election.
-    async fn look_for_leader(&mut self) -> Option<ElectionResult> {
-        let state = self.persisted();
-        self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
-        let mut read_only_at = self
-            .server
-            .config
-            .read_only_mode_enabled
-            .then(|| tokio::time::Instant::now() + read_only::delay(self.server.config.tick_time));
-        let outcome = loop {
-            self.send_election_messages();
-            if let Some(result) = self.fle.outcome() {
-                break Some(result.clone());
-            }
-            let timer = match (self.fle.poll_timeout().map(tokio::time::Instant::from_std), read_only_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            match self.wait(timer).await {
-                Wake::Stop => break None,
-                Wake::Timer => {
-                    self.fle.handle_timeout(std::time::Instant::now());
-                    if read_only_at.is_some_and(|at| tokio::time::Instant::now() >= at) {
-                        read_only_at = None;
-                        self.start_read_only();
-                    }
-                    if self.read_only.is_some() {
-                        self.server.core.tick(self.server.clock.now());
-                    }
-                }
-                Wake::Log(LogEvent::Failed(err)) => {
-                    warn!(%err, "txn log failed");
-                    break None;
-                }
-                wake => self.common(wake),
-            }
-            self.discard_read_only_outputs();
-        };
-        self.stop_read_only();
-        outcome
-    }
-
-    fn send_election_messages(&mut self) {
-        for (to, n) in self.fle.poll_messages() {
-            self.election.send(to, n);
         }
     }
 
