@@ -91,7 +91,7 @@ impl ServerCore {
                 "digests".to_owned(),
                 json!([{ "zxid": self.tree.last_processed_zxid(), "digest": self.tree.digest() }]),
             )]),
-            "is_read_only" => Map::from_iter([("read_only".to_owned(), json!(false))]),
+            "is_read_only" => Map::from_iter([("read_only".to_owned(), json!(self.is_read_only()))]),
             "monitor" => self.metrics(now).iter().map(|(k, v)| ((*k).to_owned(), Value::from(v))).collect(),
             "ruok" => Map::new(),
             "server_stats" | "stats" => {
@@ -172,7 +172,7 @@ impl ServerCore {
         let stats = &self.stats;
         Map::from_iter([
             ("version".to_owned(), json!(VERSION)),
-            ("read_only".to_owned(), json!(false)),
+            ("read_only".to_owned(), json!(self.is_read_only())),
             (
                 "server_stats".to_owned(),
                 json!({

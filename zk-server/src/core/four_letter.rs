@@ -27,7 +27,8 @@ impl ServerCore {
         }
         match command {
             "ruok" => "imok".to_owned(),
-            "isro" => "rw".to_owned(),
+            // `IsReadOnlyCommand`: "ro" while a `ReadOnlyZooKeeperServer` serves.
+            "isro" => (if self.is_read_only() { "ro" } else { "rw" }).to_owned(),
             "srvr" => self.server_summary(false),
             "stat" => self.server_summary(true),
             "cons" => self.connections_text(),

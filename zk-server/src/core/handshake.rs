@@ -26,6 +26,9 @@ impl ServerCore {
         let mut conn = Conn::new(peer, out, now.mono_ms);
         conn.stats.received += 1;
         conn.old_client = request.read_only.is_none();
+        if self.refuse_read_write_client(&conn, &request) {
+            return;
+        }
         // A client that has seen a later zxid than ours must find another server.
         if request.last_zxid_seen > self.tree.last_processed_zxid() {
             info!(
@@ -37,6 +40,10 @@ impl ServerCore {
             return;
         }
         conn.timeout = self.config.timeouts.negotiate(request.time_out);
+        if self.is_read_only() {
+            self.open_read_only_session(conn_id, conn, &request, now);
+            return;
+        }
         if request.session_id == 0 && self.config.role.is_learner() {
             self.forward_create_session(conn_id, conn);
             return;
@@ -89,7 +96,7 @@ impl ServerCore {
             } else {
                 Bytes::from_static(&[0; PASSWORD_LEN])
             },
-            read_only: if conn.old_client { None } else { Some(false) },
+            read_only: if conn.old_client { None } else { Some(self.config.role == super::Role::ReadOnly) },
         };
         let mut frame = BytesMut::with_capacity(response.encoded_len());
         response.encode(&mut frame);

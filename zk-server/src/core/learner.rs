@@ -16,11 +16,14 @@ use crate::net::ConnId;
 impl ServerCore {
     /// Records activity of a session before serving one of its requests (`ZooKeeperServer.touch`):
     /// false if it must not be served (unknown or closing on a standalone server or leader; closing
-    /// on a learner). A learner does not expire sessions: it notes the touch for the leader
+    /// on a learner; not local on a read-only server). A learner does not expire sessions: it notes the touch for the leader
     /// (`LearnerSessionTracker.touchSession`) and serves sessions it has not heard of yet (created or
     /// revalidated through the leader before this server applied their createSession): the leader
     /// answers their writes.
     pub(super) fn touch_session(&mut self, session_id: i64, timeout: i32, now: Now) -> bool {
+        if self.is_read_only() {
+            return self.touch_local_session(session_id, now);
+        }
         if !self.config.role.is_learner() {
             return self.sessions.touch(session_id, now.mono_ms);
         }

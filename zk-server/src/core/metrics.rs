@@ -57,7 +57,7 @@ impl ServerCore {
             ("outstanding_requests", int(self.outstanding())),
             ("znode_count", int(self.tree.node_count())),
             ("global_sessions", int(self.sessions.len())),
-            ("local_sessions", int(0)),
+            ("local_sessions", int(self.local_session_count())),
             ("watch_count", int(watches.total_watches)),
             ("approximate_data_size", int(self.tree.approximate_data_size())),
             ("packets_sent", int(stats.packets_sent)),

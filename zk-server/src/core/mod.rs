@@ -31,6 +31,7 @@ mod leader;
 mod learner;
 mod metrics;
 mod pipeline;
+mod read_only;
 mod reply;
 mod role;
 pub mod stats;
@@ -38,6 +39,8 @@ mod tick;
 
 #[cfg(test)]
 mod ensemble_tests;
+#[cfg(test)]
+mod read_only_tests;
 #[cfg(test)]
 mod tests;
 
@@ -185,6 +188,9 @@ pub struct ServerCore {
     /// gives every session a full timeout from the start of its term, as ZooKeeper's new
     /// `SessionTrackerImpl` does.
     restart_expiry: bool,
+    /// Read-only role: the sessions created on this server while read-only, which no other server
+    /// knows (`LearnerSessionTracker`'s local sessions); `None` until the first one.
+    local_sessions: Option<SessionTracker>,
 }
 
 impl ServerCore {
@@ -218,6 +224,7 @@ impl ServerCore {
             pending_syncs: VecDeque::new(),
             next_sync_id: 0,
             restart_expiry: false,
+            local_sessions: None,
         }
     }
 

@@ -66,6 +66,10 @@ impl ServerCore {
             return;
         }
         match op {
+            // A read-only server prepares nothing either (`ReadOnlyRequestProcessor`).
+            Ok(op) if self.config.role == super::Role::ReadOnly && (op.is_write() || op == OpCode::Sync) => {
+                self.answer_read_only(conn_id, op, incoming, now);
+            }
             // A learner prepares nothing: writes and syncs go to the leader (`FollowerRequestProcessor`).
             Ok(op) if self.config.role.is_learner() && (op.is_write() || op == OpCode::Sync) => {
                 self.forward(conn_id, op, incoming);

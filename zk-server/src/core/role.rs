@@ -24,6 +24,11 @@ pub enum Role {
     Follower,
     /// A non-voting learner; to the core the same as a follower.
     Observer,
+    /// A member cut off from a quorum, serving read-only clients while it looks for a leader
+    /// (`readonlymode.enabled`, ZooKeeper's `ReadOnlyZooKeeperServer`): reads come from the local
+    /// tree, writes and syncs are refused with `NotReadOnly`, sessions are local to this server and
+    /// nothing is logged (see `core/read_only.rs`).
+    ReadOnly,
 }
 
 impl Role {
@@ -39,6 +44,7 @@ impl Role {
             Role::Leader => "leader",
             Role::Follower => "follower",
             Role::Observer => "observer",
+            Role::ReadOnly => "read-only",
         }
     }
 }
@@ -96,6 +102,8 @@ impl ServerCore {
         info!(from = self.config.role.mode(), to = role.mode(), "role change");
         self.config.role = role;
         self.drop_connections();
+        // Read-only sessions live only as long as the read-only server (`ReadOnlyZooKeeperServer`).
+        self.local_sessions = None;
         self.in_flight.clear();
         self.outputs.clear();
         self.spec = self.tree.clone();

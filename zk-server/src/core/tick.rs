@@ -15,13 +15,17 @@ impl ServerCore {
         if self.config.role.is_learner() {
             return self.next_container_check_ms;
         }
+        if self.is_read_only() {
+            return self.next_local_expiry();
+        }
         self.sessions.next_expiry_time().min(self.next_container_check_ms)
     }
 
     /// Expires sessions whose time has passed and reaps containers and TTL nodes when due.
     ///
     /// Only a standalone server or a leader does either (`SessionTrackerImpl` and `ContainerManager`
-    /// run there alone); on a learner a tick does nothing.
+    /// run there alone); on a learner a tick does nothing, and on a read-only server it expires the
+    /// sessions local to it.
     pub fn tick(&mut self, now: Now) {
         if self.restart_expiry {
             // A new role: every session gets its full timeout from now.
@@ -32,6 +36,10 @@ impl ServerCore {
                 self.sessions.sessions_with_timeouts(),
                 now.mono_ms,
             );
+        }
+        if self.is_read_only() {
+            self.expire_local_sessions(now);
+            return;
         }
         if self.config.role.is_learner() {
             if now.mono_ms >= self.next_container_check_ms {

@@ -67,6 +67,9 @@ pub struct PeerStatus {
     /// Whether clients are served (a standalone server always; an ensemble member once its term is
     /// established: NEWLEADER acknowledged by a quorum, or UPTODATE received).
     pub serving: bool,
+    /// Whether a LOOKING member serves read-only clients (`readonlymode.enabled`, ZooKeeper's
+    /// `ReadOnlyZooKeeperServer`); `serving` stays false meanwhile.
+    pub read_only: bool,
     /// The leader of the current term, if any.
     pub leader: Option<i64>,
     /// The epoch of the current term (0 before the first).
@@ -209,7 +212,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let host = host::facts(&config, front.local_addr);
     let driver = Driver { core, clock, config, storage, host, local_addr: front.local_addr };
     let core_task = tokio::spawn(driver.run(front.events, log_events, front.admin, front.shutdown_rx));
-    let standalone = PeerStatus { state: PeerState::Standalone, serving: true, leader: None, epoch: 0 };
+    let standalone =
+        PeerStatus { state: PeerState::Standalone, serving: true, read_only: false, leader: None, epoch: 0 };
     let (_, status) = watch::channel(standalone);
     Ok(RunningServer {
         local_addr: front.local_addr,

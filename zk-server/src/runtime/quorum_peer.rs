@@ -8,7 +8,8 @@
 //! served only while the term is established (leader: a quorum acknowledged NEWLEADER; learner: UPTODATE);
 //! otherwise their connections are refused, as ZooKeeper refuses them while it is not running. Between
 //! terms the database is reloaded from disk, so that everything logged counts as applied (as ZooKeeper
-//! reloads its `ZKDatabase`), and the next election votes with it.
+//! reloads its `ZKDatabase`), and the next election votes with it. With `readonlymode.enabled`, a
+//! member that stays LOOKING serves read-only clients until the election ends (see [`read_only`]).
 
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -30,10 +31,13 @@ use super::{
 use crate::config::{QuorumServer, ServerConfig};
 use crate::core::{CoreConfig, LeaderFacts, Output, QuorumFacts, Role, ServerCore};
 use crate::database::{self, Loaded};
-use crate::election::{ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState};
+use crate::election::{ElectionConfig, FastLeaderElection, QuorumVerifier, ServerState};
 use crate::net::Event;
 use crate::zab::{self, LeaderOutput, LearnerKind, LearnerOutput, PersistedState, ZabConfig};
 use zk_proto::{Jute, LearnerInfo, PacketType};
+
+mod looking;
+mod read_only;
 
 /// ZooKeeper's `zookeeper.commitLogCount`: txns a leader keeps for DIFF syncs.
 const COMMIT_LOG_COUNT: usize = 500;
@@ -81,7 +85,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
     let server = Driver { core, clock, config, storage, host, local_addr: front.local_addr };
     let (link_tx, link_rx) = mpsc::unbounded_channel();
     let (control_tx, control_rx) = mpsc::unbounded_channel();
-    let looking = PeerStatus { state: PeerState::Looking, serving: false, leader: None, epoch: 0 };
+    let looking = PeerStatus { state: PeerState::Looking, serving: false, read_only: false, leader: None, epoch: 0 };
     let (status_tx, status) = watch::channel(looking);
     let peer = QuorumPeer {
         server,
@@ -91,6 +95,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
         zab_config,
         limits,
         serving: false,
+        read_only: None,
         next_link: 1,
         log_events_tx,
         link_tx,
@@ -185,6 +190,8 @@ struct QuorumPeer {
     limits: LinkLimits,
     /// Clients are served (the term is established).
     serving: bool,
+    /// LOOKING in read-only mode: read-only clients are served; the core's role before it.
+    read_only: Option<Role>,
     next_link: LinkId,
     log_events_tx: mpsc::UnboundedSender<LogEvent>,
     link_tx: mpsc::UnboundedSender<LinkEvent>,
@@ -243,34 +250,6 @@ impl QuorumPeer {
         }
     }
 
-    /// LOOKING: runs an election while refusing clients.
-    async fn look_for_leader(&mut self) -> Option<ElectionResult> {
-        let state = self.persisted();
-        self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
-        loop {
-            self.send_election_messages();
-            if let Some(result) = self.fle.outcome() {
-                return Some(result.clone());
-            }
-            let timer = self.fle.poll_timeout().map(tokio::time::Instant::from_std);
-            match self.wait(timer).await {
-                Wake::Stop => return None,
-                Wake::Timer => self.fle.handle_timeout(std::time::Instant::now()),
-                Wake::Log(LogEvent::Failed(err)) => {
-                    warn!(%err, "txn log failed");
-                    return None;
-                }
-                wake => self.common(wake),
-            }
-        }
-    }
-
-    fn send_election_messages(&mut self) {
-        for (to, n) in self.fle.poll_messages() {
-            self.election.send(to, n);
-        }
-    }
-
     /// Events every state handles the same way; client events depend on whether we serve.
     fn common(&mut self, wake: Wake) {
         match wake {
@@ -301,21 +280,23 @@ impl QuorumPeer {
 
     fn publish(&self, state: PeerState, leader: Option<i64>) {
         let epoch = self.server.storage.dir().current_epoch().ok().flatten().unwrap_or(0);
-        self.status.send_replace(PeerStatus { state, serving: self.serving, leader, epoch });
+        let read_only = self.read_only.is_some();
+        self.status.send_replace(PeerStatus { state, serving: self.serving, read_only, leader, epoch });
     }
 
     fn client_event(&mut self, event: Event) {
         match event {
             // ZooKeeper closes connections while its server is not running ("ZooKeeperServer not running").
-            Event::Connect { out, .. } if !self.serving => drop(out),
-            Event::Request { .. } if !self.serving => {}
+            Event::Connect { out, .. } if !self.serving && self.read_only.is_none() => drop(out),
+            Event::Request { .. } if !self.serving && self.read_only.is_none() => {}
             event => self.server.dispatch(event),
         }
     }
 
     /// Waits for the next event, or for `timer`, or for the core's next tick while serving.
     async fn wait(&mut self, timer: Option<tokio::time::Instant>) -> Wake {
-        let tick = self.serving.then(|| self.server.clock.instant(self.server.core.next_tick()));
+        let tick =
+            (self.serving || self.read_only.is_some()).then(|| self.server.clock.instant(self.server.core.next_tick()));
         let deadline = match (timer, tick) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

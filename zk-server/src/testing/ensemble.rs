@@ -228,6 +228,13 @@ impl Ensemble {
         .await
     }
 
+    /// Waits until server `id` serves read-only clients (a member with `readonlymode.enabled` that has
+    /// been LOOKING for a while, e.g. cut off from the quorum by [`Self::partition`]).
+    pub async fn wait_for_read_only(&self, id: i64, timeout: Duration) -> io::Result<()> {
+        self.wait_until(timeout, "not serving read-only", |e| e.status(id).is_some_and(|s| s.read_only).then_some(()))
+            .await
+    }
+
     /// Waits until a leader serves and every running server that is not cut off from it serves too;
     /// returns the leader.
     pub async fn wait_for_quorum(&self, timeout: Duration) -> io::Result<i64> {
