@@ -66,12 +66,12 @@ async fn secure_server(test: &str, files: TlsFiles, client_auth: &str) -> Option
         .await
         .unwrap();
     let secure = server.secure_addr().unwrap();
-    Some((SecureServer::ZkRs(server), secure))
+    Some((SecureServer::ZkRs(Box::new(server)), secure))
 }
 
 enum SecureServer {
     Apache(#[allow(dead_code)] ApacheZk),
-    ZkRs(#[allow(dead_code)] zk_server::testing::Server),
+    ZkRs(#[allow(dead_code)] Box<zk_server::testing::Server>),
 }
 
 #[tokio::test]
