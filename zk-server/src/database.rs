@@ -46,15 +46,7 @@ pub fn load(dir: &DataDir, trust_empty_snapshot: bool) -> Result<Loaded, Persist
         let txn = txn?;
         let entry = &txn.entry;
         tree.apply(entry);
-        match &entry.body {
-            TxnBody::CreateSession(create) => {
-                sessions.insert(entry.header.client_id, create.time_out);
-            }
-            TxnBody::CloseSession(_) if entry.header.op_code == OpCode::CloseSession.code() => {
-                sessions.remove(&entry.header.client_id);
-            }
-            _ => {}
-        }
+        track_session(&mut sessions, entry);
         replayed += 1;
     }
     info!(
@@ -66,6 +58,19 @@ pub fn load(dir: &DataDir, trust_empty_snapshot: bool) -> Result<Loaded, Persist
         "database loaded"
     );
     Ok(Loaded { tree, sessions: sessions.into_iter().collect(), snapshot_zxid, replayed })
+}
+
+/// Follows a txn's effect on the live sessions (createSession adds, closeSession removes).
+pub fn track_session(sessions: &mut BTreeMap<i64, i32>, entry: &zk_proto::TxnEntry) {
+    match &entry.body {
+        TxnBody::CreateSession(create) => {
+            sessions.insert(entry.header.client_id, create.time_out);
+        }
+        TxnBody::CloseSession(_) if entry.header.op_code == OpCode::CloseSession.code() => {
+            sessions.remove(&entry.header.client_id);
+        }
+        _ => {}
+    }
 }
 
 /// Writes `snapshot.<zxid>` of `tree` (a clone taken at a committed zxid) with `sessions`.

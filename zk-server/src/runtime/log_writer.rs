@@ -16,6 +16,8 @@ pub enum LogCommand {
     Append(Vec<TxnEntry>),
     /// Start a new log file after what was appended so far (after a snapshot).
     Roll,
+    /// Answer once everything appended before it is durable.
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 /// What the log thread reports.
@@ -33,6 +35,7 @@ pub fn run(mut log: TxnLog, commands: Receiver<LogCommand>, events: UnboundedSen
     while let Ok(first) = commands.recv() {
         let mut roll = false;
         let mut last = None;
+        let mut barriers = Vec::new();
         let mut next = Some(first);
         let result = (|| -> Result<(), PersistError> {
             while let Some(command) = next.take() {
@@ -44,6 +47,7 @@ pub fn run(mut log: TxnLog, commands: Receiver<LogCommand>, events: UnboundedSen
                         }
                     }
                     LogCommand::Roll => roll = true,
+                    LogCommand::Barrier(done) => barriers.push(done),
                 }
                 next = commands.try_recv().ok();
             }
@@ -59,6 +63,9 @@ pub fn run(mut log: TxnLog, commands: Receiver<LogCommand>, events: UnboundedSen
                     if events.send(LogEvent::Durable(zxid)).is_err() {
                         return;
                     }
+                }
+                for done in barriers {
+                    let _ = done.send(());
                 }
             }
             Err(err) => {

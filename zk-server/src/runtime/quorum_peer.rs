@@ -68,7 +68,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
         .await
         .map_err(|source| StartError::Bind { addr: election_addr.to_string(), source })?;
     let verifier = QuorumVerifier::from_config(&config.quorum);
-    let fle = FastLeaderElection::new(ElectionConfig::new(my_id, verifier.clone(), config.quorum.config_string()));
+    let fle = FastLeaderElection::new(election_config(&config, my_id, verifier.clone()));
     let zab_config = ZabConfig {
         my_id,
         verifier,
@@ -109,6 +109,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
         shutdown: front.shutdown_rx.clone(),
         status: status_tx,
         blocked: HashSet::new(),
+        unapplied: std::collections::VecDeque::new(),
     };
     let span = info_span!("peer", id = my_id);
     let core_task = tokio::spawn(peer.run().instrument(span));
@@ -122,6 +123,32 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
         status,
         control: Some(control_tx),
     })
+}
+
+/// How long a decided quorum waits for a better vote before an election ends, by default. ZooKeeper's
+/// `finalizeWait` is a fixed 200 ms, which alone is most of a failover; peers on a LAN deliver a better
+/// vote within milliseconds, and the choice affects only liveness (Zab's discovery, not the election,
+/// keeps a stale leader from committing), so ours waits 50 ms unless `fastleader.finalizeWait` says
+/// otherwise.
+const DEFAULT_FINALIZE_WAIT: Duration = Duration::from_millis(50);
+
+/// The election's settings: ZooKeeper's `fastleader.minNotificationInterval` and
+/// `fastleader.maxNotificationInterval` (ms; also with the `zookeeper.` prefix), and
+/// `fastleader.finalizeWait` (ms, ours).
+fn election_config(config: &ServerConfig, my_id: i64, verifier: QuorumVerifier) -> ElectionConfig {
+    let ms = |key: &str| {
+        let value = config.other.get(key).or_else(|| config.other.get(&format!("zookeeper.{key}")))?;
+        value.value.trim().parse::<u64>().ok().map(Duration::from_millis)
+    };
+    let mut election = ElectionConfig::new(my_id, verifier, config.quorum.config_string());
+    election.finalize_wait = ms("fastleader.finalizeWait").unwrap_or(DEFAULT_FINALIZE_WAIT);
+    if let Some(min) = ms("fastleader.minNotificationInterval") {
+        election.min_notification_interval = min;
+    }
+    if let Some(max) = ms("fastleader.maxNotificationInterval") {
+        election.max_notification_interval = max;
+    }
+    election
 }
 
 /// The first address of a member, with the port `port` picks.
@@ -200,6 +227,9 @@ struct QuorumPeer {
     status: watch::Sender<PeerStatus>,
     /// Servers this one is cut off from (a test partition).
     blocked: HashSet<i64>,
+    /// Txns handed to the log but not applied to the core's tree yet (proposed or logged, not
+    /// committed), in zxid order.
+    unapplied: std::collections::VecDeque<zk_proto::TxnEntry>,
 }
 
 impl QuorumPeer {
@@ -219,13 +249,38 @@ impl QuorumPeer {
             if end == TermEnd::Stop || *self.shutdown.borrow() {
                 break;
             }
-            if let Err(err) = self.reload(None).await {
+            if let Err(err) = self.end_term().await {
                 warn!(%err, "cannot reload the database; stopping");
                 break;
             }
         }
         info!("server stopping");
         self.server.storage.close().await;
+    }
+
+    /// Between terms, the database is what the log holds, as when ZooKeeper reloads its `ZKDatabase`:
+    /// once everything appended is durable, the txns logged but not committed are applied too. The core
+    /// is reset to that (dropping every client connection). Reading the whole database back from disk
+    /// is left for when the log cannot be trusted to match memory (its thread failed).
+    async fn end_term(&mut self) -> Result<(), crate::persist::PersistError> {
+        if !self.server.storage.sync().await {
+            self.unapplied.clear();
+            return self.reload(None).await;
+        }
+        let core = &self.server.core;
+        let mut tree = core.tree().clone();
+        let mut sessions: std::collections::BTreeMap<i64, i32> = core.sessions().into_iter().collect();
+        for entry in self.unapplied.drain(..) {
+            if entry.header.zxid <= tree.last_processed_zxid() {
+                continue;
+            }
+            tree.apply(&entry);
+            database::track_session(&mut sessions, &entry);
+        }
+        let sessions: Vec<(i64, i32)> = sessions.into_iter().collect();
+        let now = self.server.clock.now();
+        self.server.core.reset(tree, &sessions, now);
+        Ok(())
     }
 
     /// Reloads the database from disk (after truncating the log past `truncate_to`) and resets the core
@@ -488,6 +543,9 @@ impl QuorumPeer {
                         self.publish(PeerState::Leading, Some(self.zab_config.my_id));
                     }
                     LeaderOutput::Commit(zxid) => {
+                        while self.unapplied.front().is_some_and(|e| e.header.zxid <= zxid) {
+                            self.unapplied.pop_front();
+                        }
                         let before = self.server.core.stats().commits;
                         self.server.core.durable(zxid, now);
                         let core = &self.server.core;
@@ -514,8 +572,11 @@ impl QuorumPeer {
                     Output::Persist(entry) => {
                         if let Err(err) = leader.propose(entry.clone(), std::time::Instant::now()) {
                             warn!(%err, "cannot propose; stepping down");
+                            // What was proposed before it is logged, as `unapplied` says.
+                            self.server.storage.append(batch);
                             return Some(TermEnd::Reelect);
                         }
+                        self.unapplied.push_back(entry.clone());
                         batch.push(entry);
                     }
                     Output::Forward { .. } | Output::Revalidate { .. } => {
@@ -650,19 +711,27 @@ impl QuorumPeer {
                     }
                     LearnerOutput::Truncate(zxid) => {
                         self.server.storage.append(std::mem::take(&mut batch));
+                        self.unapplied.clear();
                         if let Err(err) = self.reload(Some(zxid)).await {
                             warn!(%err, "cannot truncate the txn log");
                             return Some(TermEnd::Stop);
                         }
                     }
                     LearnerOutput::InstallSnapshot { zxid, body } => {
+                        self.unapplied.clear();
                         if let Err(err) = self.install_snapshot(zxid, &body).await {
                             warn!(%err, "cannot install the leader's snapshot");
                             return Some(TermEnd::Reelect);
                         }
                     }
-                    LearnerOutput::Log(entry) => batch.push(entry),
+                    LearnerOutput::Log(entry) => {
+                        self.unapplied.push_back(entry.clone());
+                        batch.push(entry);
+                    }
                     LearnerOutput::Apply(entry) => {
+                        while self.unapplied.front().is_some_and(|e| e.header.zxid <= entry.header.zxid) {
+                            self.unapplied.pop_front();
+                        }
                         self.server.core.apply_committed(entry, now);
                         let core = &self.server.core;
                         self.server.storage.applied(1, core.tree(), || core.sessions());

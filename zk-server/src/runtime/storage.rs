@@ -123,6 +123,15 @@ impl Storage {
         }
     }
 
+    /// Waits until everything appended so far is durable (false if the log thread is gone).
+    pub(crate) async fn sync(&self) -> bool {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        match &self.log_tx {
+            Some(tx) if tx.send(LogCommand::Barrier(done)).is_ok() => wait.await.is_ok(),
+            _ => false,
+        }
+    }
+
     /// `count` more txns were applied to `tree`: snapshot it when `snapCount` says so.
     pub(crate) fn applied(&mut self, count: u64, tree: &DataTree, sessions: impl FnOnce() -> Vec<(i64, i32)>) {
         self.since_snapshot += count;
