@@ -29,6 +29,7 @@ pub mod four_letter;
 mod handshake;
 mod leader;
 mod learner;
+mod membership;
 mod metrics;
 mod pipeline;
 mod reply;
@@ -180,6 +181,8 @@ pub struct ServerCore {
     /// gives every session a full timeout from the start of its term, as ZooKeeper's new
     /// `SessionTrackerImpl` does.
     restart_expiry: bool,
+    /// The ensemble's membership (`None` standalone; see [`ServerCore::set_membership`]).
+    membership: Option<membership::Membership>,
 }
 
 impl ServerCore {
@@ -213,6 +216,7 @@ impl ServerCore {
             pending_syncs: VecDeque::new(),
             next_sync_id: 0,
             restart_expiry: false,
+            membership: None,
         }
     }
 

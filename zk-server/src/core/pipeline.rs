@@ -108,6 +108,7 @@ impl ServerCore {
             session_id,
             extended_types: self.config.extended_types,
             reconfig_enabled: self.config.reconfig_enabled,
+            ensemble: self.reconfig_context(),
         };
         let zxid = self.last_zxid + 1;
         let prepared = match &incoming.body {
@@ -227,6 +228,9 @@ impl ServerCore {
     pub(super) fn apply_txn(&mut self, entry: &TxnEntry, now: Now) -> ApplyOutcome {
         let outcome = self.tree.apply(entry);
         self.stats.commits += 1;
+        if entry.header.op_code == OpCode::Reconfig.code() {
+            self.note_tree_config();
+        }
         self.fire_watches(&outcome, entry.header.zxid);
         if let TxnBody::CreateSession(txn) = &entry.body {
             let session_id = entry.header.client_id;
