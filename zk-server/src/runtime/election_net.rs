@@ -65,6 +65,7 @@ pub struct ElectionNet {
 enum Command {
     Send(i64, Notification),
     Block(HashSet<i64>),
+    SetPeers(HashMap<i64, SocketAddr>),
     Close,
 }
 
@@ -147,6 +148,15 @@ impl ElectionNet {
     pub fn set_blocked(&mut self, blocked: HashSet<i64>) {
         self.blocked = blocked.clone();
         let _ = self.commands.send(Command::Block(blocked));
+    }
+
+    /// Replaces the election addresses of the other servers, after a reconfig (ZooKeeper's
+    /// `QuorumCnxManager` learns the new view from `QuorumPeer.setQuorumVerifier`): connections to sids
+    /// that were peers and are not any more are closed and their queued message dropped; new peers are
+    /// dialed lazily, when something is first sent to them. Connections from servers that were never
+    /// peers (a server not yet in the config dialing in) are left alone.
+    pub fn set_peers(&mut self, peers: HashMap<i64, SocketAddr>) {
+        let _ = self.commands.send(Command::SetPeers(peers));
     }
 
     /// Stops the listener and every connection, and waits until their sockets are closed.
@@ -273,6 +283,7 @@ impl Manager {
                 command = commands.recv() => match command {
                     Some(Command::Send(sid, n)) => self.send(sid, n),
                     Some(Command::Block(blocked)) => self.block(blocked),
+                    Some(Command::SetPeers(peers)) => self.set_peers(peers),
                     Some(Command::Close) | None => break,
                 },
                 Some(event) = events.recv() => self.on_event(event),
@@ -312,6 +323,18 @@ impl Manager {
             }
         }
         self.blocked = blocked;
+    }
+
+    fn set_peers(&mut self, peers: HashMap<i64, SocketAddr>) {
+        let removed: Vec<i64> = self.peers.keys().filter(|sid| !peers.contains_key(sid)).copied().collect();
+        for sid in removed {
+            if let Some(conn) = self.conns.remove(&sid) {
+                debug!(sid, "election connection to a removed server closed");
+                conn.task.abort();
+            }
+            self.last_sent.remove(&sid);
+        }
+        self.peers = peers;
     }
 
     /// `connectOne`: dials `sid` unless connected, already dialing or blocked.
@@ -363,7 +386,8 @@ impl Manager {
             Event::Dialed(sid, stream) => {
                 self.dialing.remove(&sid);
                 if let Some(stream) = stream {
-                    if !self.blocked.contains(&sid) {
+                    // Not if the sid was removed from the peers while the dial was under way.
+                    if !self.blocked.contains(&sid) && self.peers.contains_key(&sid) {
                         self.connected(sid, stream, BytesMut::new());
                     }
                 }

@@ -10,7 +10,9 @@
 //! terms the database is reloaded from disk, so that everything logged counts as applied (as ZooKeeper
 //! reloads its `ZKDatabase`), and the next election votes with it.
 
-use std::collections::{HashMap, HashSet};
+mod activation;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
@@ -83,7 +85,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let looking = PeerStatus { state: PeerState::Looking, serving: false, leader: None, epoch: 0 };
     let (status_tx, status) = watch::channel(looking);
-    let peer = QuorumPeer {
+    let mut peer = QuorumPeer {
         server,
         me,
         fle,
@@ -105,6 +107,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
         status: status_tx,
         blocked: HashSet::new(),
     };
+    peer.refresh_membership();
     let span = info_span!("peer", id = my_id);
     let core_task = tokio::spawn(peer.run().instrument(span));
     Ok(RunningServer {
@@ -197,6 +200,10 @@ struct QuorumPeer {
 impl QuorumPeer {
     async fn run(mut self) {
         loop {
+            if !self.is_member() {
+                self.stay_removed().await;
+                break;
+            }
             self.publish(PeerState::Looking, None);
             self.report("looking", None, None);
             let Some(result) = self.look_for_leader().await else { break };
@@ -215,6 +222,7 @@ impl QuorumPeer {
                 warn!(%err, "cannot reload the database; stopping");
                 break;
             }
+            self.refresh_membership();
         }
         info!("server stopping");
         self.server.storage.close().await;
@@ -382,7 +390,21 @@ impl QuorumPeer {
             if let Some(end) = self.drive_leader(&mut leader, &mut links) {
                 break end;
             }
+            if let Some(config) = self.server.core.take_activated_config() {
+                // This design's activation: the term ends (see `activation`).
+                self.activate(config);
+                break TermEnd::Reelect;
+            }
             let learners = leader.learners();
+            let synced: BTreeSet<i64> = std::iter::once(self.zab_config.my_id)
+                .chain(
+                    learners
+                        .iter()
+                        .filter(|l| l.kind == LearnerKind::Follower && l.phase == zab::ZabPhase::Broadcast)
+                        .filter_map(|l| l.sid),
+                )
+                .collect();
+            self.server.core.set_synced_voters(synced);
             let facts = LeaderFacts {
                 learners: learners.len(),
                 synced_followers: leader.synced_followers(),
@@ -594,6 +616,11 @@ impl QuorumPeer {
         loop {
             if let Some(end) = self.drive_learner(&mut learner, &writer, state, leader_id).await {
                 return end;
+            }
+            if let Some(config) = self.server.core.take_activated_config() {
+                // This design's activation: the term ends (see `activation`).
+                self.activate(config);
+                return TermEnd::Reelect;
             }
             let name = if kind == LearnerKind::Observer { "observing" } else { "following" };
             self.report(name, Some(learner.phase()), None);

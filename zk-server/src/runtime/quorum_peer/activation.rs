@@ -1,0 +1,93 @@
+//! Activating a committed reconfig, in this first version's simple way.
+//!
+//! ZooKeeper activates a new membership without an election: the leader sends COMMITANDACTIVATE
+//! (INFORMANDACTIVATE to observers) and every server switches its `QuorumVerifier` in place, keeping
+//! the leader when it stays a voter (`QuorumPeer.processReconfig`). Here a committed reconfig **ends the
+//! term** instead: the server that applies it writes the dynamic config file, switches its
+//! `QuorumConfig`, verifier, election and Zab settings and election peers to the new membership, and
+//! goes back to election, where the new voters elect a leader. Clients reconnect, as after any election.
+//! The same happens when a reconfig txn reaches a server by other means (a reload of its log, a
+//! snapshot from the leader): the committed `/zookeeper/config` of the tree wins over an older config.
+//!
+//! A server that the new membership no longer holds stops being a member: it stays up (so that its
+//! operator sees it, as a removed ZooKeeper server keeps running), but takes no part in elections and
+//! refuses clients until it is restarted with a config that holds it. (ZooKeeper lets such a server
+//! follow the leader as a non-voting follower; with this design it would have no config to follow by.)
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tracing::{info, warn};
+
+use super::{member_addr, PeerState, QuorumPeer, Wake};
+use crate::config::{dynamic_file_path, dynamic_file_text, QuorumConfig};
+use crate::election::{ElectionConfig, FastLeaderElection, QuorumVerifier};
+
+impl QuorumPeer {
+    /// Writes the membership this server runs into the core (`/zookeeper/config`), and activates a
+    /// newer one the core found committed in its tree. At start and after every reload.
+    pub(super) fn refresh_membership(&mut self) {
+        let now = self.server.clock.now();
+        let config = self.server.config.quorum.clone();
+        self.server.core.set_membership(config, self.server.config.standalone_enabled, now);
+        if let Some(newer) = self.server.core.take_activated_config() {
+            self.activate(newer);
+        }
+    }
+
+    /// Switches to the committed membership `config` (see the module docs); the caller ends the term.
+    pub(super) fn activate(&mut self, config: QuorumConfig) {
+        let my_id = self.zab_config.my_id;
+        info!(
+            version = format_args!("{:x}", config.version),
+            members = config.servers.len(),
+            "activating a new config"
+        );
+        let server_config = &self.server.config;
+        let path = dynamic_file_path(server_config.dynamic_config_file.as_deref(), &server_config.data_dir, &config);
+        match crate::persist::write_atomic(&path, dynamic_file_text(&config).as_bytes()) {
+            Ok(()) => info!(path = %path.display(), "dynamic config file written"),
+            Err(err) => warn!(path = %path.display(), %err, "cannot write the dynamic config file"),
+        }
+        let verifier = QuorumVerifier::from_config(&config);
+        self.zab_config.verifier = verifier.clone();
+        self.zab_config.config_text = Bytes::from(config.config_string());
+        self.fle = FastLeaderElection::new(ElectionConfig::new(my_id, verifier, config.config_string()));
+        let peers: HashMap<_, _> = match config.servers.get(&my_id) {
+            Some(me) => {
+                self.me = me.clone();
+                config
+                    .servers
+                    .values()
+                    .filter(|s| s.id != my_id)
+                    .filter_map(|s| member_addr(s, |a| a.election_port).ok().map(|addr| (s.id, addr)))
+                    .collect()
+            }
+            None => HashMap::new(),
+        };
+        self.election.set_peers(peers);
+        self.server.config.quorum = config.clone();
+        let now = self.server.clock.now();
+        self.server.core.set_membership(config, self.server.config.standalone_enabled, now);
+    }
+
+    /// Whether the membership this server runs still holds it.
+    pub(super) fn is_member(&self) -> bool {
+        self.server.config.quorum.servers.contains_key(&self.zab_config.my_id)
+    }
+
+    /// A removed server: no elections, no clients, until shutdown (see the module docs).
+    pub(super) async fn stay_removed(&mut self) {
+        info!("no longer in the ensemble's config; not taking part until restarted");
+        self.serving = false;
+        self.publish(PeerState::Looking, None);
+        self.report("removed", None, None);
+        loop {
+            match self.wait(None).await {
+                Wake::Stop => return,
+                Wake::Election(..) => {}
+                wake => self.common(wake),
+            }
+        }
+    }
+}
