@@ -70,7 +70,7 @@ async fn writes_replicate(ensemble: &Ensemble, writers: &[i64], readers: &[i64],
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_server_joins_and_a_member_leaves() {
-    let ensemble = Ensemble::builder()
+    let mut ensemble = Ensemble::builder()
         .voters(3)
         .standby(1)
         .config("reconfigEnabled", "true")
@@ -80,6 +80,7 @@ async fn a_standby_server_joins_and_a_member_leaves() {
         .unwrap();
     let leader = ensemble.leader().unwrap();
     assert_ne!(leader, 4, "the standby server has no vote");
+    let first_epoch = ensemble.status(leader).unwrap().epoch;
     let initial = config_on(&ensemble, leader).await;
     assert_eq!(members(&initial), vec![1, 2, 3]);
     assert!(initial.ends_with("version=0"), "{initial}");
@@ -104,7 +105,9 @@ async fn a_standby_server_joins_and_a_member_leaves() {
     let _ = admin.close().await;
 
     // Every server ends its term, elects again under four voters, and serves the new config.
-    ensemble.wait_for_quorum(WAIT).await.unwrap();
+    let new_leader = ensemble.wait_for_quorum(WAIT).await.unwrap();
+    let joined_epoch = ensemble.status(new_leader).unwrap().epoch;
+    assert!(joined_epoch > first_epoch, "a new term");
     for id in ensemble.ids() {
         assert_eq!(config_on(&ensemble, id).await, joined, "server {id}");
     }
@@ -127,7 +130,8 @@ async fn a_standby_server_joins_and_a_member_leaves() {
     assert_eq!(members(&left), vec![2, 3, 4]);
 
     let remaining = [2, 3, 4];
-    ensemble.wait_for_quorum_among(&remaining, WAIT).await.unwrap();
+    let last_leader = ensemble.wait_for_quorum_among(&remaining, WAIT).await.unwrap();
+    assert!(ensemble.status(last_leader).unwrap().epoch > joined_epoch, "a new term");
     for id in remaining {
         assert_eq!(config_on(&ensemble, id).await, left, "server {id}");
     }
@@ -135,6 +139,16 @@ async fn a_standby_server_joins_and_a_member_leaves() {
     // The removed server keeps running but serves no one.
     let removed = ensemble.status(1).expect("server 1 still runs");
     assert!(!removed.serving, "{removed:?}");
+
+    // Restarted with their original configs, the servers go by the committed config in their logs: 4
+    // (started as a standby) is a voter again, 1 stays out.
+    ensemble.restart(4).await.unwrap();
+    ensemble.restart(1).await.unwrap();
+    ensemble.wait_for_quorum_among(&remaining, WAIT).await.unwrap();
+    assert_eq!(config_on(&ensemble, 4).await, left);
+    writes_replicate(&ensemble, &[4], &remaining, "restarted").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!ensemble.status(1).expect("server 1 runs").serving);
     ensemble.stop().await;
 }
 
