@@ -162,7 +162,7 @@ async fn reconfig_is_refused_unless_enabled() {
         assert!(matches!(result, Err(Error::ReconfigDisabled)), "server {id}: {result:?}");
         // The ensemble's config is served all the same.
         let (data, _) = client.get_config().await.unwrap();
-        assert_eq!(members(&String::from_utf8(data.to_vec()).unwrap()), vec![1, 2, 3]);
+        assert_eq!(members(std::str::from_utf8(&data).unwrap()), vec![1, 2, 3]);
         client.close().await.unwrap();
     }
     ensemble.stop().await;
