@@ -653,23 +653,23 @@ impl Sim {
     fn propose_round(&mut self) {
         for i in 0..self.nodes.len() {
             match &mut self.nodes[i].role {
-                Role::Leading(l) if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() => {
-                    if self.rng.random_bool(0.7) {
-                        self.propose_on(i);
-                    }
+                Role::Leading(l)
+                    if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() && self.rng.random_bool(0.7) =>
+                {
+                    self.propose_on(i);
                 }
-                Role::Learning { learner, .. } if learner.phase() == ZabPhase::Broadcast => {
-                    if self.rng.random_bool(0.15) {
-                        let op = if self.rng.random_bool(0.5) { OpCode::Sync } else { OpCode::SetData };
-                        if op == OpCode::Sync {
-                            self.nodes[i].syncs_asked += 1;
-                        }
-                        if let Role::Learning { learner, .. } = &mut self.nodes[i].role {
-                            learner.touch(0x100 + i as i64, 4000);
-                            learner.forward(0x100 + i as i64, 1, op.code(), Bytes::from_static(b"req"), Vec::new());
-                        }
-                        self.drain(i);
+                Role::Learning { learner, .. }
+                    if learner.phase() == ZabPhase::Broadcast && self.rng.random_bool(0.15) =>
+                {
+                    let op = if self.rng.random_bool(0.5) { OpCode::Sync } else { OpCode::SetData };
+                    if op == OpCode::Sync {
+                        self.nodes[i].syncs_asked += 1;
                     }
+                    if let Role::Learning { learner, .. } = &mut self.nodes[i].role {
+                        learner.touch(0x100 + i as i64, 4000);
+                        learner.forward(0x100 + i as i64, 1, op.code(), Bytes::from_static(b"req"), Vec::new());
+                    }
+                    self.drain(i);
                 }
                 _ => {}
             }
