@@ -149,6 +149,17 @@ async fn a_standby_server_joins_and_a_member_leaves() {
     writes_replicate(&ensemble, &[4], &remaining, "restarted").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!ensemble.status(1).expect("server 1 runs").serving);
+
+    // The leader may remove itself (ZooKeeper allows it): the two others elect a leader and serve.
+    let leader = ensemble.wait_for_quorum_among(&remaining, WAIT).await.unwrap();
+    let admin = super_client_of(&ensemble, leader).await;
+    let (data, _) = admin.reconfig(None, Some(&leader.to_string()), None, None).await.unwrap();
+    let _ = admin.close().await;
+    let two: Vec<i64> = remaining.iter().copied().filter(|id| *id != leader).collect();
+    assert_eq!(members(std::str::from_utf8(&data).unwrap()), two);
+    ensemble.wait_for_quorum_among(&two, WAIT).await.unwrap();
+    writes_replicate(&ensemble, &two, &two, "two").await;
+    assert!(!ensemble.status(leader).expect("the old leader runs").serving);
     ensemble.stop().await;
 }
 

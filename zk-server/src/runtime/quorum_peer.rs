@@ -12,7 +12,7 @@
 
 mod activation;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
@@ -390,21 +390,11 @@ impl QuorumPeer {
             if let Some(end) = self.drive_leader(&mut leader, &mut links) {
                 break end;
             }
-            if let Some(config) = self.server.core.take_activated_config() {
-                // This design's activation: the term ends (see `activation`).
-                self.activate(config);
+            if self.activate_committed_config() {
                 break TermEnd::Reelect;
             }
             let learners = leader.learners();
-            let synced: BTreeSet<i64> = std::iter::once(self.zab_config.my_id)
-                .chain(
-                    learners
-                        .iter()
-                        .filter(|l| l.kind == LearnerKind::Follower && l.phase == zab::ZabPhase::Broadcast)
-                        .filter_map(|l| l.sid),
-                )
-                .collect();
-            self.server.core.set_synced_voters(synced);
+            self.report_synced(&learners);
             let facts = LeaderFacts {
                 learners: learners.len(),
                 synced_followers: leader.synced_followers(),
@@ -617,9 +607,7 @@ impl QuorumPeer {
             if let Some(end) = self.drive_learner(&mut learner, &writer, state, leader_id).await {
                 return end;
             }
-            if let Some(config) = self.server.core.take_activated_config() {
-                // This design's activation: the term ends (see `activation`).
-                self.activate(config);
+            if self.activate_committed_config() {
                 return TermEnd::Reelect;
             }
             let name = if kind == LearnerKind::Observer { "observing" } else { "following" };

@@ -22,6 +22,7 @@ use tracing::{info, warn};
 use super::{member_addr, PeerState, QuorumPeer, Wake};
 use crate::config::{dynamic_file_path, dynamic_file_text, QuorumConfig};
 use crate::election::{ElectionConfig, FastLeaderElection, QuorumVerifier};
+use crate::zab::{LearnerKind, LearnerSummary, ZabPhase};
 
 impl QuorumPeer {
     /// Writes the membership this server runs into the core (`/zookeeper/config`), and activates a
@@ -33,6 +34,30 @@ impl QuorumPeer {
         if let Some(newer) = self.server.core.take_activated_config() {
             self.activate(newer);
         }
+    }
+
+    /// After the term's state machines ran: whether a reconfig committed, in which case this server
+    /// switched to it and the caller ends the term (this design's activation, see the module docs).
+    pub(super) fn activate_committed_config(&mut self) -> bool {
+        match self.server.core.take_activated_config() {
+            Some(config) => {
+                self.activate(config);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Leader: tells the core which servers count for a reconfig's synced quorum: this one and the
+    /// followers in broadcast (`Leader.isQuorumSynced`, `LearnerHandler.synced()`).
+    pub(super) fn report_synced(&mut self, learners: &[LearnerSummary]) {
+        let synced = learners
+            .iter()
+            .filter(|l| l.kind == LearnerKind::Follower && l.phase == ZabPhase::Broadcast)
+            .filter_map(|l| l.sid)
+            .chain(std::iter::once(self.zab_config.my_id))
+            .collect();
+        self.server.core.set_synced_voters(synced);
     }
 
     /// Switches to the committed membership `config` (see the module docs); the caller ends the term.
