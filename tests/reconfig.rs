@@ -164,6 +164,37 @@ async fn a_standby_server_joins_and_a_member_leaves() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_down_during_a_reconfig_learns_it_in_the_election() {
+    let mut ensemble = Ensemble::builder()
+        .voters(3)
+        .standby(1)
+        .config("reconfigEnabled", "true")
+        .config("skipACL", "yes")
+        .start()
+        .await
+        .unwrap();
+    let leader = ensemble.leader().unwrap();
+    let down = ensemble.ids_except(&[leader, 4])[0];
+    ensemble.kill(down).await;
+    let admin = client_of(&ensemble, leader).await;
+    // skipACL: no super user needed.
+    let (data, _) = admin.reconfig(Some(&ensemble.server_spec(4).unwrap()), None, None, None).await.unwrap();
+    let _ = admin.close().await;
+    let joined = String::from_utf8(data.to_vec()).unwrap();
+    assert_eq!(members(&joined), vec![1, 2, 3, 4]);
+    let up = ensemble.ids_except(&[down]);
+    ensemble.wait_for_quorum_among(&up, WAIT).await.unwrap();
+
+    // Restarted with the old three-server config and no trace of the reconfig in its log, it takes the
+    // newer config from the others' notifications, joins, and syncs the txn.
+    ensemble.restart(down).await.unwrap();
+    ensemble.wait_for_quorum(WAIT).await.unwrap();
+    assert_eq!(config_on(&ensemble, down).await, joined);
+    writes_replicate(&ensemble, &[down], &ensemble.ids(), "rejoined").await;
+    ensemble.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconfig_is_refused_unless_enabled() {
     let ensemble = Ensemble::start(3).await.unwrap();
     let leader = ensemble.leader().unwrap();

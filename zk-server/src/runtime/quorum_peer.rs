@@ -255,6 +255,11 @@ impl QuorumPeer {
         let state = self.persisted();
         self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
         loop {
+            if !self.is_member() {
+                // A notification carried a config without this server.
+                self.stay_removed().await;
+                return None;
+            }
             self.send_election_messages();
             if let Some(result) = self.fle.outcome() {
                 return Some(result.clone());
@@ -266,6 +271,11 @@ impl QuorumPeer {
                 Wake::Log(LogEvent::Failed(err)) => {
                     warn!(%err, "txn log failed");
                     return None;
+                }
+                Wake::Election(from, n) if self.adopt_config_of(from, &n) => {
+                    // The election starts over under the new membership (`shuttingDownLE`).
+                    let state = self.persisted();
+                    self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
                 }
                 wake => self.common(wake),
             }

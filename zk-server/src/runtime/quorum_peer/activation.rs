@@ -23,6 +23,7 @@ use super::{member_addr, PeerState, QuorumPeer, Wake};
 use crate::config::{dynamic_file_path, dynamic_file_text, QuorumConfig};
 use crate::election::{ElectionConfig, FastLeaderElection, QuorumVerifier};
 use crate::zab::{LearnerKind, LearnerSummary, ZabPhase};
+use zk_proto::Notification;
 
 impl QuorumPeer {
     /// Writes the membership this server runs into the core (`/zookeeper/config`), and activates a
@@ -94,6 +95,21 @@ impl QuorumPeer {
         self.server.config.quorum = config.clone();
         let now = self.server.clock.now();
         self.server.core.set_membership(config, self.server.config.standalone_enabled, now);
+    }
+
+    /// While LOOKING, a notification whose config is newer than ours (a reconfig this server missed,
+    /// e.g. while it was down) is adopted, as ZooKeeper's `FastLeaderElection.Messenger.WorkerReceiver`
+    /// does (`processReconfig`, then the election restarts). Returns whether it was; the caller starts
+    /// the election again.
+    pub(super) fn adopt_config_of(&mut self, from: i64, n: &Notification) -> bool {
+        let Some(text) = n.config.as_ref().and_then(|c| std::str::from_utf8(c).ok()) else { return false };
+        let Ok(config) = QuorumConfig::from_config_text(text, true) else { return false };
+        if config.version <= self.server.config.quorum.version {
+            return false;
+        }
+        info!(from, version = format_args!("{:x}", config.version), "newer config in an election notification");
+        self.activate(config);
+        true
     }
 
     /// Whether the membership this server runs still holds it.
