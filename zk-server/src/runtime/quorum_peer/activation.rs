@@ -8,6 +8,8 @@
 //! goes back to election, where the new voters elect a leader. Clients reconnect, as after any election.
 //! The same happens when a reconfig txn reaches a server by other means (a reload of its log, a
 //! snapshot from the leader): the committed `/zookeeper/config` of the tree wins over an older config.
+//! And a LOOKING server that missed a reconfig altogether (it was down) adopts the newer config that
+//! election notifications carry, as ZooKeeper's `WorkerReceiver` does, and starts its election over.
 //!
 //! A server that the new membership no longer holds stops being a member: it stays up (so that its
 //! operator sees it, as a removed ZooKeeper server keeps running), but takes no part in elections and
