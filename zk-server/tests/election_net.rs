@@ -470,3 +470,17 @@ async fn set_peers_drops_removed_servers_and_dials_new_ones() {
     // Nothing dials the removed server again.
     assert!(timeout(Duration::from_millis(300), one.accept()).await.is_err(), "removed server not dialed");
 }
+
+#[tokio::test]
+async fn an_unknown_smaller_sid_is_dialed_back_at_its_handshake_address() {
+    // Sid 2 is in nobody's config (a server a reconfig is to add); we are sid 5 and know no peers.
+    let two = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (_stop, stop_rx) = watch::channel(false);
+    let net = ElectionNet::start(5, "127.0.0.1:0".parse().unwrap(), HashMap::new(), stop_rx).await.unwrap();
+    let mut hello = TcpStream::connect(net.local_addr()).await.unwrap();
+    hello.write_all(&handshake(2, &[two.local_addr().unwrap().to_string()], false).to_bytes()).await.unwrap();
+    assert!(closed(&mut hello).await, "the smaller sid's connection is closed");
+    let (mut s, _) = timeout(Duration::from_secs(10), two.accept()).await.expect("dialed back").unwrap();
+    let mut buf = BytesMut::new();
+    assert_eq!(read_handshake(&mut s, &mut buf).await.sid(), 5);
+}

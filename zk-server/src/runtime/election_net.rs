@@ -99,6 +99,7 @@ impl ElectionNet {
             my_id,
             handshake: handshake(my_id, &[local_addr.to_string()], false).to_bytes(),
             peers,
+            learned: HashMap::new(),
             blocked: HashSet::new(),
             conns: HashMap::new(),
             dialing: HashSet::new(),
@@ -247,6 +248,8 @@ struct Manager {
     my_id: i64,
     handshake: Bytes,
     peers: HashMap<i64, SocketAddr>,
+    /// Election addresses of servers outside `peers`, from the handshakes they dialed in with.
+    learned: HashMap<i64, SocketAddr>,
     blocked: HashSet<i64>,
     conns: HashMap<i64, Conn>,
     dialing: HashSet<i64>,
@@ -333,7 +336,9 @@ impl Manager {
                 conn.task.abort();
             }
             self.last_sent.remove(&sid);
+            self.learned.remove(&sid);
         }
+        self.learned.retain(|sid, _| !peers.contains_key(sid));
         self.peers = peers;
     }
 
@@ -346,7 +351,7 @@ impl Manager {
         {
             return;
         }
-        let Some(addr) = self.peers.get(&sid).copied() else {
+        let Some(addr) = self.peers.get(&sid).or_else(|| self.learned.get(&sid)).copied() else {
             debug!(sid, "no election address for server");
             return;
         };
@@ -376,6 +381,13 @@ impl Manager {
                     // `handleConnection`: "this replica might still believe that the connection to sid
                     // is up", so the old connection goes before dialing back.
                     drop(stream);
+                    // A server outside the config (one a reconfig is to add) is dialed back at the
+                    // election address its handshake gives, as ZooKeeper's `connectOne(sid, electionAddr)`.
+                    if !self.peers.contains_key(&sid) {
+                        if let Some(addr) = handshake_address(&hello) {
+                            self.learned.insert(sid, addr);
+                        }
+                    }
                     if let Some(old) = self.conns.remove(&sid) {
                         old.task.abort();
                     }
@@ -387,7 +399,8 @@ impl Manager {
                 self.dialing.remove(&sid);
                 if let Some(stream) = stream {
                     // Not if the sid was removed from the peers while the dial was under way.
-                    if !self.blocked.contains(&sid) && self.peers.contains_key(&sid) {
+                    let known = self.peers.contains_key(&sid) || self.learned.contains_key(&sid);
+                    if !self.blocked.contains(&sid) && known {
                         self.connected(sid, stream, BytesMut::new());
                     }
                 }
@@ -423,6 +436,14 @@ impl Manager {
             self.events_tx.clone(),
         ));
         self.conns.insert(sid, Conn { id, frames, task });
+    }
+}
+
+/// The first election address of a handshake, if it is a literal `ip:port` (names are not resolved here).
+fn handshake_address(hello: &InitialMessage) -> Option<SocketAddr> {
+    match hello {
+        InitialMessage::Versioned { addresses, .. } => addresses.split('|').next()?.trim().parse().ok(),
+        InitialMessage::Legacy { .. } => None,
     }
 }
 
