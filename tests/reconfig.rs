@@ -160,6 +160,17 @@ async fn a_standby_server_joins_and_a_member_leaves() {
     ensemble.wait_for_quorum_among(&two, WAIT).await.unwrap();
     writes_replicate(&ensemble, &two, &two, "two").await;
     assert!(!ensemble.status(leader).expect("the old leader runs").serving);
+
+    // Added back, the removed server learns it from the members' election notifications and rejoins.
+    let admin = super_client_of(&ensemble, two[0]).await;
+    let spec = ensemble.server_spec(leader).unwrap();
+    let (data, _) = admin.reconfig(Some(&spec), None, None, None).await.unwrap();
+    let _ = admin.close().await;
+    let readded = String::from_utf8(data.to_vec()).unwrap();
+    assert_eq!(members(&readded), remaining.to_vec());
+    ensemble.wait_for_quorum_among(&remaining, WAIT).await.unwrap();
+    assert_eq!(config_on(&ensemble, leader).await, readded);
+    writes_replicate(&ensemble, &[leader], &remaining, "readded").await;
     ensemble.stop().await;
 }
 

@@ -200,8 +200,7 @@ struct QuorumPeer {
 impl QuorumPeer {
     async fn run(mut self) {
         loop {
-            if !self.is_member() {
-                self.stay_removed().await;
+            if !self.is_member() && !self.stay_removed().await {
                 break;
             }
             self.publish(PeerState::Looking, None);
@@ -257,8 +256,11 @@ impl QuorumPeer {
         loop {
             if !self.is_member() {
                 // A notification carried a config without this server.
-                self.stay_removed().await;
-                return None;
+                if !self.stay_removed().await {
+                    return None;
+                }
+                let state = self.persisted();
+                self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
             }
             self.send_election_messages();
             if let Some(result) = self.fle.outcome() {

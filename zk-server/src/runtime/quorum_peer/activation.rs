@@ -11,10 +11,12 @@
 //! And a LOOKING server that missed a reconfig altogether (it was down) adopts the newer config that
 //! election notifications carry, as ZooKeeper's `WorkerReceiver` does, and starts its election over.
 //!
-//! A server that the new membership no longer holds stops being a member: it stays up (so that its
-//! operator sees it, as a removed ZooKeeper server keeps running), but takes no part in elections and
-//! refuses clients until it is restarted with a config that holds it. (ZooKeeper lets such a server
-//! follow the leader as a non-voting follower; with this design it would have no config to follow by.)
+//! A server that the new membership no longer holds stops being a member: it stays up (a removed
+//! ZooKeeper server keeps running too), refuses clients and votes in no election, but still listens on
+//! its election port: when a later reconfig adds it again, the members' election notifications carry
+//! that config, and it rejoins. (ZooKeeper goes further and lets a removed server follow the leader as
+//! a non-voting follower, serving clients; here a removed server serves no one, which is the less
+//! surprising outcome of removing it.)
 
 use std::collections::HashMap;
 
@@ -119,16 +121,23 @@ impl QuorumPeer {
         self.server.config.quorum.servers.contains_key(&self.zab_config.my_id)
     }
 
-    /// A removed server: no elections, no clients, until shutdown (see the module docs).
-    pub(super) async fn stay_removed(&mut self) {
-        info!("no longer in the ensemble's config; not taking part until restarted");
+    /// A removed server: no elections, no clients (see the module docs), until a reconfig adds it
+    /// again (returns true: the members' election notifications carry the config that holds it) or
+    /// shutdown (returns false).
+    pub(super) async fn stay_removed(&mut self) -> bool {
+        info!("no longer in the ensemble's config; not taking part");
         self.serving = false;
         self.publish(PeerState::Looking, None);
         self.report("removed", None, None);
         loop {
             match self.wait(None).await {
-                Wake::Stop => return,
-                Wake::Election(..) => {}
+                Wake::Stop => return false,
+                Wake::Election(from, n) => {
+                    if self.adopt_config_of(from, &n) && self.is_member() {
+                        info!("added to the ensemble again");
+                        return true;
+                    }
+                }
                 wake => self.common(wake),
             }
         }
