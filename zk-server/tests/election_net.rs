@@ -441,3 +441,46 @@ async fn hostile_bytes_close_only_their_connection() {
     assert!(timeout(Duration::from_millis(300), net.recv()).await.is_err(), "nothing from a blocked sid");
     net.close().await;
 }
+
+#[tokio::test]
+async fn set_peers_drops_removed_servers_and_dials_new_ones() {
+    // Raw peers: sid 1 (known at start) and sid 3 (added later), both below our sid 5.
+    let one = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let three = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (_stop, stop_rx) = watch::channel(false);
+    let mut net =
+        ElectionNet::start(5, "127.0.0.1:0".parse().unwrap(), [(1, one.local_addr().unwrap())].into(), stop_rx)
+            .await
+            .unwrap();
+    net.send(1, vote(5, 1));
+    let (mut s1, _) = timeout(Duration::from_secs(10), one.accept()).await.unwrap().unwrap();
+    let mut buf1 = BytesMut::new();
+    assert_eq!(read_handshake(&mut s1, &mut buf1).await.sid(), 5);
+    assert_eq!(read_notification(&mut s1, &mut buf1).await, vote(5, 1));
+
+    // Sid 1 removed, sid 3 added: the connection to 1 closes, 3 is dialed once there is a message.
+    net.set_peers([(3, three.local_addr().unwrap())].into());
+    assert!(closed(&mut s1).await, "connection to the removed server closed");
+    net.send(1, vote(5, 2));
+    net.send(3, vote(5, 3));
+    let (mut s3, _) = timeout(Duration::from_secs(10), three.accept()).await.unwrap().unwrap();
+    let mut buf3 = BytesMut::new();
+    assert_eq!(read_handshake(&mut s3, &mut buf3).await.sid(), 5);
+    assert_eq!(read_notification(&mut s3, &mut buf3).await, vote(5, 3));
+    // Nothing dials the removed server again.
+    assert!(timeout(Duration::from_millis(300), one.accept()).await.is_err(), "removed server not dialed");
+}
+
+#[tokio::test]
+async fn an_unknown_smaller_sid_is_dialed_back_at_its_handshake_address() {
+    // Sid 2 is in nobody's config (a server a reconfig is to add); we are sid 5 and know no peers.
+    let two = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (_stop, stop_rx) = watch::channel(false);
+    let net = ElectionNet::start(5, "127.0.0.1:0".parse().unwrap(), HashMap::new(), stop_rx).await.unwrap();
+    let mut hello = TcpStream::connect(net.local_addr()).await.unwrap();
+    hello.write_all(&handshake(2, &[two.local_addr().unwrap().to_string()], false).to_bytes()).await.unwrap();
+    assert!(closed(&mut hello).await, "the smaller sid's connection is closed");
+    let (mut s, _) = timeout(Duration::from_secs(10), two.accept()).await.expect("dialed back").unwrap();
+    let mut buf = BytesMut::new();
+    assert_eq!(read_handshake(&mut s, &mut buf).await.sid(), 5);
+}

@@ -2,6 +2,7 @@
 //! validations (`QuorumPeerConfig`, `ServerConfig`, and the `zookeeper.*` properties the server reads).
 
 mod default;
+mod dynamic_file;
 mod error;
 mod four_letter;
 #[cfg(test)]
@@ -15,6 +16,7 @@ mod server_config;
 mod value;
 
 pub use default::EMBEDDED_DEFAULT_CONFIG;
+pub use dynamic_file::{dynamic_file_name, dynamic_file_path, dynamic_file_text};
 pub use error::ConfigError;
 pub use four_letter::{FourLetterWords, ALL_FOUR_LETTER_WORDS};
 pub use parse::DynamicConfig;

@@ -306,6 +306,14 @@ impl QuorumConfig {
         self.servers.values().filter(|s| s.learner_type == LearnerType::Observer)
     }
 
+    /// Parses a config string as `/zookeeper/config`, NEWLEADER and a reconfig txn carry it (ZooKeeper's
+    /// `QuorumPeer.configFromString`): `server.N=...`, `group`/`weight` lines and `version=<hex>`, nothing
+    /// else. Malformed text is an error, never a panic.
+    pub fn from_config_text(text: &str, multi_address_enabled: bool) -> Result<QuorumConfig, ConfigError> {
+        let props = Properties::parse(text)?;
+        QuorumConfig::from_properties(&props, true, multi_address_enabled)
+    }
+
     /// The membership as ZooKeeper serves it in `/zookeeper/config`: one `server.N=...` line per member
     /// in id order, then `version=<hex>`.
     pub fn config_string(&self) -> String {

@@ -572,3 +572,55 @@ fn a_standalone_server_ignores_ensemble_calls() {
     assert!(core.poll_output().is_none());
     assert_eq!(core.role().mode(), "standalone");
 }
+
+#[test]
+fn a_reconfig_through_a_follower_commits_and_activates_everywhere() {
+    use crate::config::QuorumConfig;
+    use crate::tree::CONFIG_PATH;
+    let spec = |id: i64| format!("server.{id}=127.0.0.1:{}:{}:participant;127.0.0.1:{}", 20 + id, 30 + id, 40 + id);
+    let text = format!("{}\n{}\n{}\nversion=0", spec(1), spec(2), spec(3));
+    let three = QuorumConfig::from_config_text(&text, false).unwrap();
+    let mut e = Ensemble::with_followers();
+    for server in &mut e.servers {
+        server.config.reconfig_enabled = true;
+        server.config.auth.skip_acl = true;
+        server.set_membership(three.clone(), true, at(0));
+        assert_eq!(server.tree().get(CONFIG_PATH).unwrap().data().map(|d| &d[..]), Some(text.as_bytes()));
+        assert_eq!(server.take_activated_config(), None);
+    }
+    e.leader().set_synced_voters([1, 2, 3].into());
+    e.session(F1, 1);
+    e.session(F2, 1);
+    let leave = |id: &str| {
+        Request::Reconfig(ReconfigRequest {
+            joining_servers: None,
+            leaving_servers: Some(id.into()),
+            new_members: None,
+            cur_config_id: -1,
+        })
+    };
+    // Both reach the leader before the first commits: the second finds it in flight.
+    e.send(F1, 1, 1, leave("3"));
+    e.send(F2, 1, 1, leave("2"));
+    e.pump();
+    let (reply, mut body) = e.next_reply(F1, 1).unwrap();
+    assert_eq!(reply.err, 0);
+    let Response::Reconfig(config) = Response::decode(OpCode::Reconfig, &mut body).unwrap() else { panic!() };
+    let zxid = e.proposed.iter().find(|t| t.header.op_code == OpCode::Reconfig.code()).unwrap().header.zxid;
+    let expected = format!("{}\n{}\nversion={zxid:x}", spec(1), spec(2));
+    assert_eq!(config.data.as_deref(), Some(expected.as_bytes()));
+    assert_eq!((config.stat.version, config.stat.mzxid), (-1, zxid));
+    assert_eq!(e.next_reply(F2, 1).unwrap().0.err, ErrorCode::ReconfigInProgress.code());
+    for server in &mut e.servers {
+        let activated = server.take_activated_config().expect("activated");
+        assert_eq!((activated.version, activated.servers.len()), (zxid, 2));
+        assert_eq!(server.membership().map(|m| m.version), Some(zxid));
+        assert_eq!(server.take_activated_config(), None, "reported once");
+        let node = server.tree().get(CONFIG_PATH).unwrap();
+        assert_eq!(node.data().map(|d| &d[..]), Some(expected.as_bytes()));
+    }
+    e.assert_converged();
+    // Setting an older membership again (a reload) keeps the committed one.
+    e.leader().set_membership(three, true, at(0));
+    assert_eq!(e.leader().membership().map(|m| m.version), Some(zxid));
+}

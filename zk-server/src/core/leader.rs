@@ -88,6 +88,7 @@ impl ServerCore {
             session_id,
             extended_types: self.config.extended_types,
             reconfig_enabled: self.config.reconfig_enabled,
+            ensemble: self.reconfig_context(),
         };
         let prepared = match &request {
             Request::Multi(multi) => prep::prepare_multi(&self.spec, &ctx, self.last_zxid + 1, now.wall_ms, multi),

@@ -29,6 +29,7 @@ pub mod four_letter;
 mod handshake;
 mod leader;
 mod learner;
+mod membership;
 mod metrics;
 mod pipeline;
 mod read_only;
@@ -191,6 +192,8 @@ pub struct ServerCore {
     /// Read-only role: the sessions created on this server while read-only, which no other server
     /// knows (`LearnerSessionTracker`'s local sessions); `None` until the first one.
     local_sessions: Option<SessionTracker>,
+    /// The ensemble's membership (`None` standalone; see [`ServerCore::set_membership`]).
+    membership: Option<membership::Membership>,
 }
 
 impl ServerCore {
@@ -225,6 +228,7 @@ impl ServerCore {
             next_sync_id: 0,
             restart_expiry: false,
             local_sessions: None,
+            membership: None,
         }
     }
 

@@ -112,6 +112,7 @@ impl ServerCore {
             session_id,
             extended_types: self.config.extended_types,
             reconfig_enabled: self.config.reconfig_enabled,
+            ensemble: self.reconfig_context(),
         };
         let zxid = self.last_zxid + 1;
         let prepared = match &incoming.body {
@@ -238,6 +239,9 @@ impl ServerCore {
     /// The committed tree now includes `entry`: count it, fire its watches, track its session.
     fn applied(&mut self, entry: &TxnEntry, outcome: &ApplyOutcome, now: Now) {
         self.stats.commits += 1;
+        if entry.header.op_code == OpCode::Reconfig.code() {
+            self.note_tree_config();
+        }
         self.fire_watches(outcome, entry.header.zxid);
         if let TxnBody::CreateSession(txn) = &entry.body {
             let session_id = entry.header.client_id;

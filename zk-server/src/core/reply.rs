@@ -60,6 +60,14 @@ fn write_response(entry: &TxnEntry, outcome: &ApplyOutcome, tree: &crate::tree::
         (OpResult::Created { path, stat }, OpCode::CreateTtl) => {
             Response::CreateTtl(Create2Response { path: path.clone(), stat: stat.clone() })
         }
+        // `FinalRequestProcessor`: the new config and the stat of `/zookeeper/config`.
+        (OpResult::DataSet { stat, .. }, OpCode::Reconfig) => {
+            let data = match &entry.body {
+                zk_proto::TxnBody::SetData(txn) => txn.data.clone(),
+                _ => None,
+            };
+            Response::Reconfig(zk_proto::GetDataResponse { data, stat: stat.clone() })
+        }
         (OpResult::DataSet { stat, .. }, _) => Response::SetData(SetDataResponse { stat: stat.clone() }),
         (OpResult::AclSet { stat, .. }, _) => Response::SetAcl(SetAclResponse { stat: stat.clone() }),
         (OpResult::Checked { path }, _) => {

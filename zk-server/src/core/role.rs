@@ -141,6 +141,7 @@ impl ServerCore {
         self.last_zxid = tree.last_processed_zxid();
         self.spec = tree.clone();
         self.tree = tree;
+        self.note_tree_config();
         self.sessions = SessionTracker::restore(
             self.config.tick_time,
             self.sessions.next_session_id(),

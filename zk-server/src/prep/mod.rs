@@ -7,6 +7,9 @@
 
 mod create;
 mod multi;
+mod reconfig;
+#[cfg(test)]
+mod reconfig_tests;
 
 use zk_proto::{
     CheckVersionTxn, CloseSessionTxn, CreateSessionTxn, DeleteTxn, ErrorCode, Id, NodeKind, OpCode, Request, SetAclTxn,
@@ -17,6 +20,7 @@ use crate::acl::AuthConfig;
 use crate::tree::{path, DataTree, Node, CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH};
 
 pub use multi::prepare_multi;
+pub use reconfig::{reconfig, PreparedReconfig, ReconfigContext};
 
 /// Who is asking, and the server settings preparation depends on.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +35,9 @@ pub struct PrepContext<'a> {
     pub extended_types: bool,
     /// Whether `reconfig` is allowed (`reconfigEnabled`).
     pub reconfig_enabled: bool,
+    /// What a `reconfig` is checked against: set on a leader, `None` elsewhere (a standalone server
+    /// answers `Unimplemented`, as ZooKeeper's).
+    pub ensemble: Option<ReconfigContext<'a>>,
 }
 
 /// A txn body and the type its header carries.
@@ -81,9 +88,7 @@ pub fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, request: &Request) -> Res
             Ok(Prepared::new(OpCode::Check, TxnBody::Check(CheckVersionTxn { path: r.path.clone(), version })))
         }
         Request::CloseSession => Ok(close_session(tree, ctx.session_id)),
-        Request::Reconfig(_) if !ctx.reconfig_enabled => Err(ErrorCode::ReconfigDisabled),
-        // A standalone server has no quorum to reconfigure.
-        Request::Reconfig(_) => Err(ErrorCode::Unimplemented),
+        Request::Reconfig(r) => reconfig::reconfig(tree, ctx, ctx.ensemble.as_ref(), r).map(|p| p.prepared),
         other => {
             tracing::warn!(op = %other.op_code(), "not a write request");
             Err(ErrorCode::BadArguments)
@@ -196,7 +201,14 @@ mod tests {
     fn delete_container_errors() {
         let tree = DataTree::new();
         let auth = AuthConfig::default();
-        let ctx = PrepContext { auth: &auth, ids: &[], session_id: 1, extended_types: true, reconfig_enabled: false };
+        let ctx = PrepContext {
+            auth: &auth,
+            ids: &[],
+            session_id: 1,
+            extended_types: true,
+            reconfig_enabled: false,
+            ensemble: None,
+        };
         let delete = |path: &str| {
             prepare(&tree, &ctx, &Request::DeleteContainer(DeleteContainerRequest { path: path.into() }))
                 .map(|prepared| prepared.op_code)

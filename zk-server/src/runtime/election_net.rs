@@ -65,6 +65,7 @@ pub struct ElectionNet {
 enum Command {
     Send(i64, Notification),
     Block(HashSet<i64>),
+    SetPeers(HashMap<i64, SocketAddr>),
     Close,
 }
 
@@ -98,6 +99,7 @@ impl ElectionNet {
             my_id,
             handshake: handshake(my_id, &[local_addr.to_string()], false).to_bytes(),
             peers,
+            learned: HashMap::new(),
             blocked: HashSet::new(),
             conns: HashMap::new(),
             dialing: HashSet::new(),
@@ -147,6 +149,15 @@ impl ElectionNet {
     pub fn set_blocked(&mut self, blocked: HashSet<i64>) {
         self.blocked = blocked.clone();
         let _ = self.commands.send(Command::Block(blocked));
+    }
+
+    /// Replaces the election addresses of the other servers, after a reconfig (ZooKeeper's
+    /// `QuorumCnxManager` learns the new view from `QuorumPeer.setQuorumVerifier`): connections to sids
+    /// that were peers and are not any more are closed and their queued message dropped; new peers are
+    /// dialed lazily, when something is first sent to them. Connections from servers that were never
+    /// peers (a server not yet in the config dialing in) are left alone.
+    pub fn set_peers(&mut self, peers: HashMap<i64, SocketAddr>) {
+        let _ = self.commands.send(Command::SetPeers(peers));
     }
 
     /// Stops the listener and every connection, and waits until their sockets are closed.
@@ -237,6 +248,8 @@ struct Manager {
     my_id: i64,
     handshake: Bytes,
     peers: HashMap<i64, SocketAddr>,
+    /// Election addresses of servers outside `peers`, from the handshakes they dialed in with.
+    learned: HashMap<i64, SocketAddr>,
     blocked: HashSet<i64>,
     conns: HashMap<i64, Conn>,
     dialing: HashSet<i64>,
@@ -273,6 +286,7 @@ impl Manager {
                 command = commands.recv() => match command {
                     Some(Command::Send(sid, n)) => self.send(sid, n),
                     Some(Command::Block(blocked)) => self.block(blocked),
+                    Some(Command::SetPeers(peers)) => self.set_peers(peers),
                     Some(Command::Close) | None => break,
                 },
                 Some(event) = events.recv() => self.on_event(event),
@@ -314,6 +328,20 @@ impl Manager {
         self.blocked = blocked;
     }
 
+    fn set_peers(&mut self, peers: HashMap<i64, SocketAddr>) {
+        let removed: Vec<i64> = self.peers.keys().filter(|sid| !peers.contains_key(sid)).copied().collect();
+        for sid in removed {
+            if let Some(conn) = self.conns.remove(&sid) {
+                debug!(sid, "election connection to a removed server closed");
+                conn.task.abort();
+            }
+            self.last_sent.remove(&sid);
+            self.learned.remove(&sid);
+        }
+        self.learned.retain(|sid, _| !peers.contains_key(sid));
+        self.peers = peers;
+    }
+
     /// `connectOne`: dials `sid` unless connected, already dialing or blocked.
     fn dial(&mut self, sid: i64) {
         if sid == self.my_id
@@ -323,7 +351,7 @@ impl Manager {
         {
             return;
         }
-        let Some(addr) = self.peers.get(&sid).copied() else {
+        let Some(addr) = self.peers.get(&sid).or_else(|| self.learned.get(&sid)).copied() else {
             debug!(sid, "no election address for server");
             return;
         };
@@ -353,6 +381,13 @@ impl Manager {
                     // `handleConnection`: "this replica might still believe that the connection to sid
                     // is up", so the old connection goes before dialing back.
                     drop(stream);
+                    // A server outside the config (one a reconfig is to add) is dialed back at the
+                    // election address its handshake gives, as ZooKeeper's `connectOne(sid, electionAddr)`.
+                    if !self.peers.contains_key(&sid) {
+                        if let Some(addr) = handshake_address(&hello) {
+                            self.learned.insert(sid, addr);
+                        }
+                    }
                     if let Some(old) = self.conns.remove(&sid) {
                         old.task.abort();
                     }
@@ -363,7 +398,9 @@ impl Manager {
             Event::Dialed(sid, stream) => {
                 self.dialing.remove(&sid);
                 if let Some(stream) = stream {
-                    if !self.blocked.contains(&sid) {
+                    // Not if the sid was removed from the peers while the dial was under way.
+                    let known = self.peers.contains_key(&sid) || self.learned.contains_key(&sid);
+                    if !self.blocked.contains(&sid) && known {
                         self.connected(sid, stream, BytesMut::new());
                     }
                 }
@@ -399,6 +436,14 @@ impl Manager {
             self.events_tx.clone(),
         ));
         self.conns.insert(sid, Conn { id, frames, task });
+    }
+}
+
+/// The first election address of a handshake, if it is a literal `ip:port` (names are not resolved here).
+fn handshake_address(hello: &InitialMessage) -> Option<SocketAddr> {
+    match hello {
+        InitialMessage::Versioned { addresses, .. } => addresses.split('|').next()?.trim().parse().ok(),
+        InitialMessage::Legacy { .. } => None,
     }
 }
 

@@ -11,6 +11,8 @@
 //! reloads its `ZKDatabase`), and the next election votes with it. With `readonlymode.enabled`, a
 //! member that stays LOOKING serves read-only clients until the election ends (see [`read_only`]).
 
+mod activation;
+
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -87,7 +89,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let looking = PeerStatus { state: PeerState::Looking, serving: false, read_only: false, leader: None, epoch: 0 };
     let (status_tx, status) = watch::channel(looking);
-    let peer = QuorumPeer {
+    let mut peer = QuorumPeer {
         server,
         me,
         fle,
@@ -111,6 +113,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
         blocked: HashSet::new(),
         unapplied: std::collections::VecDeque::new(),
     };
+    peer.refresh_membership();
     let span = info_span!("peer", id = my_id);
     let core_task = tokio::spawn(peer.run().instrument(span));
     Ok(RunningServer {
@@ -235,6 +238,9 @@ struct QuorumPeer {
 impl QuorumPeer {
     async fn run(mut self) {
         loop {
+            if !self.is_member() && !self.stay_removed().await {
+                break;
+            }
             self.publish(PeerState::Looking, None);
             self.report("looking", None, None);
             let Some(result) = self.look_for_leader().await else { break };
@@ -253,6 +259,7 @@ impl QuorumPeer {
                 warn!(%err, "cannot reload the database; stopping");
                 break;
             }
+            self.refresh_membership();
         }
         info!("server stopping");
         self.server.storage.close().await;
@@ -419,7 +426,11 @@ impl QuorumPeer {
             if let Some(end) = self.drive_leader(&mut leader, &mut links) {
                 break end;
             }
+            if self.activate_committed_config() {
+                break TermEnd::Reelect;
+            }
             let learners = leader.learners();
+            self.report_synced(&learners);
             let facts = LeaderFacts {
                 learners: learners.len(),
                 synced_followers: leader.synced_followers(),
@@ -640,6 +651,9 @@ impl QuorumPeer {
         loop {
             if let Some(end) = self.drive_learner(&mut learner, &writer, state, leader_id).await {
                 return end;
+            }
+            if self.activate_committed_config() {
+                return TermEnd::Reelect;
             }
             let name = if kind == LearnerKind::Observer { "observing" } else { "following" };
             self.report(name, Some(learner.phase()), None);

@@ -37,6 +37,7 @@ use crate::runtime::{self, PeerState, PeerStatus, RunningServer};
 pub struct EnsembleBuilder {
     voters: usize,
     observers: usize,
+    standby: usize,
     tick_time: i32,
     init_limit: i32,
     sync_limit: i32,
@@ -49,6 +50,7 @@ impl Default for EnsembleBuilder {
         EnsembleBuilder {
             voters: 3,
             observers: 0,
+            standby: 0,
             tick_time: 100,
             init_limit: 20,
             sync_limit: 10,
@@ -68,6 +70,15 @@ impl EnsembleBuilder {
     /// Observers, numbered after the voters (default 0).
     pub fn observers(mut self, n: usize) -> Self {
         self.observers = n;
+        self
+    }
+
+    /// Servers outside the initial membership, numbered after the observers (default 0), for
+    /// `reconfig` tests: each is configured with the initial members plus itself as a participant (as
+    /// ZooKeeper's docs start a joining server), while the initial members do not know it. Until a
+    /// reconfig adds it, such a server follows the leader without a vote.
+    pub fn standby(mut self, n: usize) -> Self {
+        self.standby = n;
         self
     }
 
@@ -98,14 +109,20 @@ impl EnsembleBuilder {
 
     /// Starts every server and waits (up to 30 s) until a leader serves and every server follows it.
     pub async fn start(self) -> io::Result<Ensemble> {
-        let count = self.voters + self.observers;
+        let members_count = self.voters + self.observers;
+        let count = members_count + self.standby;
         let ports = free_ports(count * 3)?;
         let mut members = String::new();
+        let mut lines = Vec::new();
         for i in 0..count {
             let id = i + 1;
             let (quorum, election, client) = (ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]);
-            let kind = if i >= self.voters { ":observer" } else { "" };
-            let _ = writeln!(members, "server.{id}=127.0.0.1:{quorum}:{election}{kind};127.0.0.1:{client}");
+            let kind = if (self.voters..members_count).contains(&i) { ":observer" } else { "" };
+            let line = format!("server.{id}=127.0.0.1:{quorum}:{election}{kind};127.0.0.1:{client}\n");
+            if i < members_count {
+                members.push_str(&line);
+            }
+            lines.push(line);
         }
         let mut nodes = BTreeMap::new();
         for i in 0..count {
@@ -123,10 +140,13 @@ impl EnsembleBuilder {
             for (key, value) in &self.extra {
                 let _ = writeln!(text, "{key}={value}");
             }
-            if i >= self.voters {
+            if (self.voters..members_count).contains(&i) {
                 text.push_str("peerType=observer\n");
             }
             text.push_str(&members);
+            if i >= members_count {
+                text.push_str(&lines[i]);
+            }
             let config = ServerConfig::from_parts(&text, Some(&id.to_string()), None)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
             let client = SocketAddr::from(([127, 0, 0, 1], ports[3 * i + 2]));
@@ -194,6 +214,12 @@ impl Ensemble {
         self.nodes.values().map(|n| n.client.to_string()).collect::<Vec<_>>().join(",")
     }
 
+    /// The `server.N=...` line of server `id` as its own config has it (e.g. for a `reconfig` adding it).
+    pub fn server_spec(&self, id: i64) -> Option<String> {
+        let server = self.nodes.get(&id)?.config.quorum.servers.get(&id)?;
+        Some(format!("server.{id}={}", server.config_string()))
+    }
+
     /// The state of server `id` (`None` when it is not running).
     pub fn status(&self, id: i64) -> Option<PeerStatus> {
         self.nodes.get(&id)?.running.as_ref().map(RunningServer::status)
@@ -246,6 +272,20 @@ impl Ensemble {
                 .filter(|id| reachable(id))
                 .all(|id| e.status(*id).is_none_or(|s| s.serving && s.leader == Some(leader)))
                 .then_some(leader)
+        })
+        .await
+    }
+
+    /// Waits until one of `ids` leads and serves and every other of `ids` serves as its follower or
+    /// observer (servers outside `ids` are not looked at, e.g. one a reconfig removed); returns the
+    /// leader.
+    pub async fn wait_for_quorum_among(&self, ids: &[i64], timeout: Duration) -> io::Result<i64> {
+        self.wait_until(timeout, "not every one of them serves", |e| {
+            let leader = ids
+                .iter()
+                .copied()
+                .find(|id| e.status(*id).is_some_and(|s| s.state == PeerState::Leading && s.serving))?;
+            ids.iter().all(|id| e.status(*id).is_some_and(|s| s.serving && s.leader == Some(leader))).then_some(leader)
         })
         .await
     }

@@ -21,6 +21,15 @@ impl QuorumPeer {
             .read_only_mode_enabled
             .then(|| tokio::time::Instant::now() + read_only::delay(self.server.config.tick_time));
         let outcome = loop {
+            if !self.is_member() {
+                // A notification carried a config without this server.
+                self.stop_read_only();
+                if !self.stay_removed().await {
+                    break None;
+                }
+                let state = self.persisted();
+                self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
+            }
             self.send_election_messages();
             if let Some(result) = self.fle.outcome() {
                 break Some(result.clone());
@@ -44,6 +53,11 @@ impl QuorumPeer {
                 Wake::Log(LogEvent::Failed(err)) => {
                     warn!(%err, "txn log failed");
                     break None;
+                }
+                Wake::Election(from, n) if self.adopt_config_of(from, &n) => {
+                    // The election starts over under the new membership (`shuttingDownLE`).
+                    let state = self.persisted();
+                    self.fle.start(std::time::Instant::now(), state.last_logged_zxid, state.current_epoch);
                 }
                 wake => self.common(wake),
             }
