@@ -7,8 +7,9 @@
 //! events of the sockets, the txn log and the clock, and carries out what they ask for. Clients are
 //! served only while the term is established (leader: a quorum acknowledged NEWLEADER; learner: UPTODATE);
 //! otherwise their connections are refused, as ZooKeeper refuses them while it is not running. Between
-//! terms the database is reloaded from disk, so that everything logged counts as applied (as ZooKeeper
-//! reloads its `ZKDatabase`), and the next election votes with it. With `readonlymode.enabled`, a
+//! terms everything logged counts as applied (what ZooKeeper gets by reloading its `ZKDatabase`; see
+//! [`QuorumPeer::end_term`]), and the next election votes with it. The terms live in [`looking`],
+//! [`leading`] and [`learning`]; [`activation`] switches membership after a reconfig. With `readonlymode.enabled`, a
 //! member that stays LOOKING serves read-only clients until the election ends (see [`read_only`]).
 
 mod activation;
@@ -18,26 +19,26 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, info_span, warn, Instrument};
 
 use super::election_net::ElectionNet;
 use super::log_writer::LogEvent;
-use super::quorum_link::{self, Inbound, LinkEvent, LinkId, LinkLimits, LinkWriter};
+use super::quorum_link::{LinkEvent, LinkId, LinkLimits};
 use super::storage::Storage;
 use super::{
     admin_http, core_config, host, ClientFront, Clock, Control, Driver, PeerState, PeerStatus, RunningServer,
     StartError,
 };
 use crate::config::{QuorumServer, ServerConfig};
-use crate::core::{CoreConfig, LeaderFacts, Output, QuorumFacts, Role, ServerCore};
+use crate::core::{CoreConfig, LeaderFacts, QuorumFacts, Role, ServerCore};
 use crate::database::{self, Loaded};
 use crate::election::{ElectionConfig, FastLeaderElection, QuorumVerifier, ServerState};
 use crate::net::Event;
-use crate::zab::{self, LeaderOutput, LearnerKind, LearnerOutput, PersistedState, ZabConfig};
-use zk_proto::{Jute, LearnerInfo, PacketType};
+use crate::zab::{self, LearnerKind, PersistedState, ZabConfig};
 
+mod leading;
+mod learning;
 mod looking;
 mod read_only;
 
@@ -168,17 +169,6 @@ fn member_addr(
         .ok()
         .and_then(|mut addrs| addrs.next())
         .ok_or_else(|| StartError::Unsupported(format!("cannot resolve {}", address.host)))
-}
-
-/// The server id a FOLLOWERINFO or OBSERVERINFO packet introduces.
-fn learner_sid(packet: &zk_proto::QuorumPacket) -> Option<i64> {
-    let info =
-        packet.packet_type == PacketType::FollowerInfo.code() || packet.packet_type == PacketType::ObserverInfo.code();
-    let mut data = packet.data.clone().filter(|_| info)?;
-    LearnerInfo::decode(&mut data).ok().map(|i| i.server_id).or_else(|| {
-        // A bare sid (older learners send only the 8-byte id).
-        packet.data.as_ref().filter(|d| d.len() >= 8).map(|d| i64::from_be_bytes(d[..8].try_into().unwrap_or_default()))
-    })
 }
 
 /// Everything the peer's task listens to.
@@ -380,424 +370,5 @@ impl QuorumPeer {
             _ = sleep => Wake::Timer,
             _ = self.shutdown.wait_for(|stop| *stop) => Wake::Stop,
         }
-    }
-
-    /// LEADING for one term.
-    async fn lead(&mut self) -> TermEnd {
-        let quorum_addr = match member_addr(&self.me, |a| a.quorum_port) {
-            Ok(addr) => addr,
-            Err(err) => {
-                warn!(%err, "no quorum address");
-                return TermEnd::Stop;
-            }
-        };
-        let listener = match TcpListener::bind(quorum_addr).await {
-            Ok(listener) => listener,
-            Err(err) => {
-                warn!(%quorum_addr, %err, "cannot listen for learners");
-                return TermEnd::Reelect;
-            }
-        };
-        let (stop_accepting, accept_stop_rx) = watch::channel(false);
-        let first_link = self.next_link;
-        self.next_link += 1 << 32; // this term's links take ids from a range of their own
-        tokio::spawn(quorum_link::accept_learners(
-            listener,
-            self.limits,
-            first_link,
-            self.link_tx.clone(),
-            accept_stop_rx,
-        ));
-        let history = match self.server.storage.log_tail(COMMIT_LOG_COUNT).await {
-            Ok(history) => history,
-            Err(err) => {
-                warn!(%err, "cannot read the txn log");
-                return TermEnd::Stop;
-            }
-        };
-        let now = std::time::Instant::now();
-        let mut leader = zab::Leader::new(self.zab_config.clone(), self.persisted(), history, now);
-        self.server.core.set_role(Role::Leader);
-        self.publish(PeerState::Leading, Some(self.zab_config.my_id));
-        let mut links: HashMap<LinkId, LinkWriter> = HashMap::new();
-        // Which server each link belongs to, from its FOLLOWERINFO/OBSERVERINFO (for test partitions).
-        let mut link_sids: HashMap<LinkId, i64> = HashMap::new();
-        let end = loop {
-            if let Some(end) = self.drive_leader(&mut leader, &mut links) {
-                break end;
-            }
-            if self.activate_committed_config() {
-                break TermEnd::Reelect;
-            }
-            let learners = leader.learners();
-            self.report_synced(&learners);
-            let facts = LeaderFacts {
-                learners: learners.len(),
-                synced_followers: leader.synced_followers(),
-                synced_non_voting_followers: 0,
-                synced_observers: leader.synced_observers(),
-                pending_syncs: leader.pending_syncs(),
-            };
-            self.report("leading", Some(leader.phase()), Some(facts));
-            let timer = leader.poll_timeout().map(tokio::time::Instant::from_std);
-            let now_std = std::time::Instant::now();
-            match self.wait(timer).await {
-                Wake::Stop => break TermEnd::Stop,
-                Wake::Timer => {
-                    leader.handle_timeout(now_std);
-                    if self.serving {
-                        self.server.core.tick(self.server.clock.now());
-                    }
-                }
-                Wake::Log(LogEvent::Durable(zxid)) => leader.logged(zxid, now_std),
-                Wake::Log(LogEvent::Failed(err)) => {
-                    warn!(%err, "txn log failed");
-                    break TermEnd::Stop;
-                }
-                Wake::Link(LinkEvent::Accepted { link, writer }) => {
-                    links.insert(link, writer);
-                    leader.link_up(link, now_std);
-                }
-                Wake::Link(LinkEvent::Received { link, inbound: Inbound::Packet(packet) }) => {
-                    if let Some(sid) = learner_sid(&packet) {
-                        link_sids.insert(link, sid);
-                    }
-                    if link_sids.get(&link).is_some_and(|sid| self.blocked.contains(sid)) {
-                        if links.remove(&link).is_some() {
-                            leader.link_down(link, now_std);
-                        }
-                    } else if links.contains_key(&link) {
-                        leader.handle_packet(link, packet, now_std);
-                    }
-                }
-                Wake::Link(LinkEvent::Received { link, inbound: Inbound::Snapshot(_) }) => {
-                    links.remove(&link);
-                    leader.link_down(link, now_std);
-                }
-                Wake::Link(LinkEvent::Closed { link }) => {
-                    link_sids.remove(&link);
-                    if links.remove(&link).is_some() {
-                        leader.link_down(link, now_std);
-                    }
-                }
-                Wake::Control(control) => {
-                    self.common(Wake::Control(control));
-                    let cut: Vec<LinkId> =
-                        link_sids.iter().filter(|(_, sid)| self.blocked.contains(sid)).map(|(link, _)| *link).collect();
-                    for link in cut {
-                        link_sids.remove(&link);
-                        if links.remove(&link).is_some() {
-                            leader.link_down(link, now_std);
-                        }
-                    }
-                }
-                wake => self.common(wake),
-            }
-        };
-        let _ = stop_accepting.send(true);
-        end
-    }
-
-    /// Carries out what the leader and the core asked for, until neither has more. `Some` ends the term.
-    fn drive_leader(&mut self, leader: &mut zab::Leader, links: &mut HashMap<LinkId, LinkWriter>) -> Option<TermEnd> {
-        loop {
-            let mut progressed = false;
-            while let Some(output) = leader.poll_output() {
-                progressed = true;
-                let now = self.server.clock.now();
-                match output {
-                    LeaderOutput::Send { link, packet } => {
-                        if let Some(writer) = links.get(&link) {
-                            writer.send(&packet);
-                        }
-                    }
-                    LeaderOutput::SendSnapshot { link, zxid } => {
-                        let core = &self.server.core;
-                        if core.tree().last_processed_zxid() != zxid {
-                            warn!(
-                                zxid,
-                                at = core.tree().last_processed_zxid(),
-                                "snapshot for a learner is not at the synced zxid"
-                            );
-                        }
-                        match database::snap_sync_body(core.tree(), &core.sessions()) {
-                            Ok(body) => {
-                                if let Some(writer) = links.get(&link) {
-                                    writer.send_raw(Bytes::from(body));
-                                }
-                            }
-                            Err(err) => {
-                                warn!(%err, "cannot serialize a snapshot for a learner");
-                                links.remove(&link);
-                            }
-                        }
-                    }
-                    LeaderOutput::Close { link } => {
-                        links.remove(&link);
-                    }
-                    LeaderOutput::PersistAcceptedEpoch(epoch) => {
-                        if let Err(err) = self.server.storage.dir().set_accepted_epoch(epoch) {
-                            warn!(%err, "cannot persist acceptedEpoch");
-                            return Some(TermEnd::Stop);
-                        }
-                    }
-                    LeaderOutput::PersistCurrentEpoch(epoch) => {
-                        if let Err(err) = self.server.storage.dir().set_current_epoch(epoch) {
-                            warn!(%err, "cannot persist currentEpoch");
-                            return Some(TermEnd::Stop);
-                        }
-                    }
-                    LeaderOutput::Established { epoch } => {
-                        info!(epoch, "leading");
-                        self.server.core.start_epoch(epoch);
-                        self.serving = true;
-                        self.publish(PeerState::Leading, Some(self.zab_config.my_id));
-                    }
-                    LeaderOutput::Commit(zxid) => {
-                        while self.unapplied.front().is_some_and(|e| e.header.zxid <= zxid) {
-                            self.unapplied.pop_front();
-                        }
-                        let before = self.server.core.stats().commits;
-                        self.server.core.durable(zxid, now);
-                        let core = &self.server.core;
-                        self.server.storage.applied(core.stats().commits - before, core.tree(), || core.sessions());
-                    }
-                    LeaderOutput::Forwarded { link: _, session_id, cxid, op_code, body, authinfo } => {
-                        self.server.core.remote_request(session_id, cxid, op_code, body, authinfo, now);
-                    }
-                    LeaderOutput::TouchSessions(sessions) => self.server.core.touch_sessions(&sessions, now),
-                    LeaderOutput::Revalidate { link, session_id, timeout } => {
-                        let valid = self.server.core.revalidate(session_id, timeout, now);
-                        leader.revalidated(link, session_id, valid);
-                    }
-                    LeaderOutput::Shutdown { reason } => {
-                        info!(%reason, "leader stepping down");
-                        return Some(TermEnd::Reelect);
-                    }
-                }
-            }
-            let mut batch = Vec::new();
-            while let Some(output) = self.server.core.poll_output() {
-                progressed = true;
-                match output {
-                    Output::Persist(entry) => {
-                        if let Err(err) = leader.propose(entry.clone(), std::time::Instant::now()) {
-                            warn!(%err, "cannot propose; stepping down");
-                            // What was proposed before it is logged, as `unapplied` says.
-                            self.server.storage.append(batch);
-                            return Some(TermEnd::Reelect);
-                        }
-                        self.unapplied.push_back(entry.clone());
-                        batch.push(entry);
-                    }
-                    Output::Forward { .. } | Output::Revalidate { .. } => {
-                        warn!("a leader's core asked to forward; ignored");
-                    }
-                }
-            }
-            self.server.storage.append(batch);
-            if !progressed {
-                return None;
-            }
-        }
-    }
-
-    /// FOLLOWING or OBSERVING `leader_id` for one term.
-    async fn learn(&mut self, leader_id: i64, kind: LearnerKind) -> TermEnd {
-        let Some(leader_server) = self.server.config.quorum.servers.get(&leader_id).cloned() else {
-            return TermEnd::Reelect;
-        };
-        if self.blocked.contains(&leader_id) {
-            tokio::time::sleep(self.zab_config.tick).await;
-            return TermEnd::Reelect;
-        }
-        let Ok(addr) = member_addr(&leader_server, |a| a.quorum_port) else { return TermEnd::Reelect };
-        let link = self.next_link;
-        self.next_link += 1;
-        let tick = self.zab_config.tick;
-        let limit = tick * self.zab_config.init_limit;
-        let deadline = tokio::time::Instant::now() + limit;
-        // Learner.connectToLeader: retry until the leader listens (it may still be binding its port). The
-        // first retries come quickly: the leader is usually a few milliseconds behind its followers.
-        let mut pause = Duration::from_millis(5);
-        let writer = loop {
-            match quorum_link::connect_to_leader(addr, link, self.limits, &self.link_tx).await {
-                Ok(writer) => break Some(writer),
-                Err(err) if tokio::time::Instant::now() + pause < deadline => {
-                    tracing::debug!(%addr, %err, "leader not reachable yet");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(tick.min(Duration::from_millis(200)));
-                }
-                Err(err) => {
-                    warn!(%addr, %err, "cannot connect to the leader");
-                    break None;
-                }
-            }
-        };
-        let Some(writer) = writer else { return TermEnd::Reelect };
-        let now = std::time::Instant::now();
-        let mut learner = zab::Learner::new(self.zab_config.clone(), leader_id, kind, self.persisted(), now);
-        let role = match kind {
-            LearnerKind::Follower => Role::Follower,
-            LearnerKind::Observer => Role::Observer,
-        };
-        self.server.core.set_role(role);
-        let state = match kind {
-            LearnerKind::Follower => PeerState::Following,
-            LearnerKind::Observer => PeerState::Observing,
-        };
-        self.publish(state, Some(leader_id));
-        learner.connected(now);
-        loop {
-            if let Some(end) = self.drive_learner(&mut learner, &writer, state, leader_id).await {
-                return end;
-            }
-            if self.activate_committed_config() {
-                return TermEnd::Reelect;
-            }
-            let name = if kind == LearnerKind::Observer { "observing" } else { "following" };
-            self.report(name, Some(learner.phase()), None);
-            let timer = learner.poll_timeout().map(tokio::time::Instant::from_std);
-            let now_std = std::time::Instant::now();
-            match self.wait(timer).await {
-                Wake::Stop => return TermEnd::Stop,
-                Wake::Timer => {
-                    learner.handle_timeout(now_std);
-                    if self.serving {
-                        self.server.core.tick(self.server.clock.now());
-                    }
-                }
-                Wake::Log(LogEvent::Durable(zxid)) => learner.logged(zxid, now_std),
-                Wake::Log(LogEvent::Failed(err)) => {
-                    warn!(%err, "txn log failed");
-                    return TermEnd::Stop;
-                }
-                Wake::Link(LinkEvent::Received { link: from, inbound }) if from == link => match inbound {
-                    Inbound::Packet(packet) => learner.handle_packet(packet, now_std),
-                    Inbound::Snapshot(body) => learner.handle_snapshot(body, now_std),
-                },
-                Wake::Link(LinkEvent::Closed { link: from }) if from == link => {
-                    info!(leader = leader_id, "connection to the leader lost");
-                    return TermEnd::Reelect;
-                }
-                Wake::Link(_) => {}
-                Wake::Control(control) => {
-                    self.common(Wake::Control(control));
-                    if self.blocked.contains(&leader_id) {
-                        info!(leader = leader_id, "cut off from the leader");
-                        return TermEnd::Reelect;
-                    }
-                }
-                wake => self.common(wake),
-            }
-        }
-    }
-
-    /// Carries out what the learner and the core asked for, until neither has more. `Some` ends the term.
-    async fn drive_learner(
-        &mut self,
-        learner: &mut zab::Learner,
-        writer: &LinkWriter,
-        state: PeerState,
-        leader_id: i64,
-    ) -> Option<TermEnd> {
-        loop {
-            let mut progressed = false;
-            let mut batch = Vec::new();
-            while let Some(output) = learner.poll_output() {
-                progressed = true;
-                let now = self.server.clock.now();
-                match output {
-                    LearnerOutput::Send(packet) => {
-                        writer.send(&packet);
-                    }
-                    LearnerOutput::PersistAcceptedEpoch(epoch) => {
-                        if let Err(err) = self.server.storage.dir().set_accepted_epoch(epoch) {
-                            warn!(%err, "cannot persist acceptedEpoch");
-                            return Some(TermEnd::Stop);
-                        }
-                    }
-                    LearnerOutput::PersistCurrentEpoch(epoch) => {
-                        if let Err(err) = self.server.storage.dir().set_current_epoch(epoch) {
-                            warn!(%err, "cannot persist currentEpoch");
-                            return Some(TermEnd::Stop);
-                        }
-                    }
-                    LearnerOutput::Truncate(zxid) => {
-                        self.server.storage.append(std::mem::take(&mut batch));
-                        self.unapplied.clear();
-                        if let Err(err) = self.reload(Some(zxid)).await {
-                            warn!(%err, "cannot truncate the txn log");
-                            return Some(TermEnd::Stop);
-                        }
-                    }
-                    LearnerOutput::InstallSnapshot { zxid, body } => {
-                        self.unapplied.clear();
-                        if let Err(err) = self.install_snapshot(zxid, &body).await {
-                            warn!(%err, "cannot install the leader's snapshot");
-                            return Some(TermEnd::Reelect);
-                        }
-                    }
-                    LearnerOutput::Log(entry) => {
-                        self.unapplied.push_back(entry.clone());
-                        batch.push(entry);
-                    }
-                    LearnerOutput::Apply(entry) => {
-                        while self.unapplied.front().is_some_and(|e| e.header.zxid <= entry.header.zxid) {
-                            self.unapplied.pop_front();
-                        }
-                        self.server.core.apply_committed(entry, now);
-                        let core = &self.server.core;
-                        self.server.storage.applied(1, core.tree(), || core.sessions());
-                    }
-                    LearnerOutput::UpToDate => {
-                        info!("following: up to date");
-                        self.serving = true;
-                        self.publish(state, Some(leader_id));
-                    }
-                    LearnerOutput::SyncDone => self.server.core.sync_done(now),
-                    LearnerOutput::Revalidated { session_id, valid } => {
-                        self.server.core.revalidated(session_id, valid, now);
-                    }
-                    LearnerOutput::Shutdown { reason } => {
-                        info!(%reason, "learner term ended");
-                        self.server.storage.append(batch);
-                        return Some(TermEnd::Reelect);
-                    }
-                }
-            }
-            self.server.storage.append(batch);
-            while let Some(output) = self.server.core.poll_output() {
-                progressed = true;
-                match output {
-                    Output::Forward { session_id, cxid, op_code, body, authinfo } => {
-                        learner.forward(session_id, cxid, op_code, body, authinfo);
-                    }
-                    Output::Revalidate { session_id, timeout } => learner.revalidate(session_id, timeout),
-                    Output::Persist(entry) => {
-                        warn!(zxid = entry.header.zxid, "a learner's core proposed a txn; ignored");
-                    }
-                }
-            }
-            for (session_id, timeout) in self.server.core.take_touched() {
-                learner.touch(session_id, timeout);
-            }
-            if !progressed {
-                return None;
-            }
-        }
-    }
-
-    /// SNAP: replaces the database by the leader's snapshot and persists it.
-    async fn install_snapshot(&mut self, zxid: i64, body: &[u8]) -> Result<(), crate::persist::PersistError> {
-        let (tree, sessions) = database::load_snap_sync(body, zxid)?;
-        let dir = self.server.storage.dir().clone();
-        let (snap_tree, snap_sessions) = (tree.clone(), sessions.clone());
-        tokio::task::spawn_blocking(move || database::write_snapshot(&dir, &snap_tree, &snap_sessions))
-            .await
-            .map_err(|_| crate::persist::PersistError::Usage("snapshot task failed"))??;
-        let now = self.server.clock.now();
-        self.server.core.reset(tree, &sessions, now);
-        Ok(())
     }
 }
