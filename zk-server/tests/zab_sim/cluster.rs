@@ -11,7 +11,7 @@ use zk_proto::{Jute, OpCode, SetDataTxn, TxnBody, TxnEntry, TxnHeader};
 use zk_server::config::{Properties, QuorumConfig};
 use zk_server::election::QuorumVerifier;
 use zk_server::zab::{
-    Leader, LeaderOutput, Learner, LearnerKind, LearnerOutput, PersistedState, ZabConfig, ZabError, ZabPhase,
+    epoch_of, make_zxid, Leader, LeaderOutput, Learner, LearnerKind, LearnerOutput, PersistedState, ZabConfig, ZabError, ZabPhase,
 };
 
 use crate::net::{Link, Msg, LEADER_END, LEARNER_END};
@@ -100,12 +100,15 @@ pub struct Sim {
     chain: Vec<TxnEntry>,
     /// Txns whose Commit a leader emitted.
     acked: BTreeMap<i64, TxnEntry>,
-    /// Epoch → the sid that established it.
-    established: BTreeMap<i64, i64>,
+    /// Epoch → the sid that established it and its applied state then.
+    established: BTreeMap<i64, (i64, Vec<TxnEntry>)>,
     opts: Options,
     next_fault: u64,
     next_propose: u64,
     next_election: u64,
+    /// Crashes planned by a fault trigger: (when, node).
+    planned_crashes: Vec<(u64, usize)>,
+    fault_end: u64,
     trace: bool,
     stats: Stats,
 }
@@ -159,6 +162,8 @@ impl Sim {
             next_fault: 100 * MS,
             next_propose: 0,
             next_election: 50 * MS,
+            planned_crashes: Vec::new(),
+            fault_end: if opts.faults { opts.fault_ms * MS } else { 0 },
             trace,
             stats: Stats::default(),
         }
@@ -199,7 +204,7 @@ impl Sim {
 
     /// Runs the faulty phase, then heals everything and waits for the ensemble to settle.
     pub fn run(mut self) -> Stats {
-        let fault_end = if self.opts.faults { self.opts.fault_ms * MS } else { 0 };
+        let fault_end = self.fault_end;
         let propose_end = fault_end + 2_000 * MS;
         let deadline = propose_end + 60_000 * MS;
         let mut healed = false;
@@ -264,6 +269,9 @@ impl Sim {
                     t = t.min(*due);
                 }
             }
+        }
+        for (at, _) in &self.planned_crashes {
+            t = t.min(*at);
         }
         for node in &self.nodes {
             t = t.min(node.flush_due.unwrap_or(u64::MAX)).min(node.restart_at.unwrap_or(u64::MAX));
@@ -426,6 +434,12 @@ impl Sim {
                 };
                 self.apply(i, entry.clone());
                 self.stats.commits += 1;
+                // Leaders of later epochs may have established before this commit event (their quorum
+                // acked before the committing quorum moved on): they must hold it all the same.
+                let later: Vec<i64> = self.established.range(epoch_of(zxid) + 1..).map(|(e, _)| *e).collect();
+                for epoch in later {
+                    self.check_in_leader(epoch, &entry);
+                }
                 self.acked.insert(zxid, entry);
             }
             LeaderOutput::Forwarded { op_code, .. } => {
@@ -521,7 +535,13 @@ impl Sim {
         }
         disk.txns.push(entry);
         if self.nodes[i].flush_due.is_none() {
-            self.nodes[i].flush_due = Some(self.now + self.rng.random_range(MS..=12 * MS));
+            // fsync latency: usually short, sometimes a slow disk, so crashes often catch a tail.
+            let latency = if self.rng.random_bool(0.1) {
+                self.rng.random_range(100 * MS..=400 * MS)
+            } else {
+                self.rng.random_range(MS..=40 * MS)
+            };
+            self.nodes[i].flush_due = Some(self.now + latency);
         }
     }
 
@@ -550,20 +570,45 @@ impl Sim {
 
     fn established(&mut self, i: usize, epoch: i64) {
         let sid = self.nodes[i].id;
-        if let Some(other) = self.established.insert(epoch, sid) {
+        if let Some((other, _)) = self.established.insert(epoch, (sid, self.nodes[i].state.clone())) {
             self.fail(&format!("epoch {epoch} established by {other} and then by {sid}"));
         }
         self.stats.established += 1;
         self.log(|| format!("node {sid} established epoch {epoch}"));
-        let state = &self.nodes[i].state;
-        for (zxid, entry) in &self.acked {
-            let found = state.binary_search_by_key(zxid, |e| e.header.zxid).ok().map(|at| &state[at]);
-            if found != Some(entry) {
-                self.fail(&format!("leader {sid} of epoch {epoch} lacks acknowledged txn {zxid:#x}"));
+        // Zab: a txn committed in an earlier epoch is in the initial history of every later leader.
+        for entry in self.acked.range(..make_zxid(epoch, 0)).map(|(_, e)| e) {
+            self.check_in_leader(epoch, entry);
+        }
+        // Its whole initial history is committed from now on (Zab's "established" history).
+        let history: Vec<TxnEntry> = self.nodes[i].state.clone();
+        for entry in history {
+            let later: Vec<i64> = self.established.range(epoch + 1..).map(|(e, _)| *e).collect();
+            for e in later {
+                self.check_in_leader(e, &entry);
             }
+            self.acked.insert(entry.header.zxid, entry);
         }
         self.nodes[i].serving = true;
         self.nodes[i].verified = 0;
+        // Fault trigger: a correlated crash of the new leader and another node right after it
+        // established, while the learners' sync data may still be in flight to their disks.
+        if self.now < self.fault_end && self.rng.random_bool(0.25) {
+            let n = self.nodes.len();
+            let other = (i + self.rng.random_range(1..n)) % n;
+            for node in [i, other] {
+                let at = self.now + self.rng.random_range(0..=30 * MS);
+                self.planned_crashes.push((at, node));
+            }
+        }
+    }
+
+    fn check_in_leader(&self, epoch: i64, entry: &TxnEntry) {
+        let Some((sid, state)) = self.established.get(&epoch) else { return };
+        let zxid = entry.header.zxid;
+        let found = state.binary_search_by_key(&zxid, |e| e.header.zxid).ok().map(|at| &state[at]);
+        if found != Some(entry) {
+            self.fail(&format!("leader {sid} of epoch {epoch} lacks committed txn {zxid:#x}"));
+        }
     }
 
     /// Every serving node's applied state is a prefix of the chain (or extends it).
@@ -609,6 +654,13 @@ impl Sim {
 
     fn run_timers(&mut self) {
         let now = self.instant();
+        let due: Vec<usize> = self.planned_crashes.iter().filter(|(at, _)| *at <= self.now).map(|(_, i)| *i).collect();
+        self.planned_crashes.retain(|(at, _)| *at > self.now);
+        for i in due {
+            if !matches!(self.nodes[i].role, Role::Down) {
+                self.crash(i);
+            }
+        }
         for i in 0..self.nodes.len() {
             if self.nodes[i].restart_at.is_some_and(|at| at <= self.now) {
                 self.nodes[i].restart_at = None;
@@ -807,10 +859,20 @@ impl Sim {
                 self.log(|| "partitions heal".into());
                 self.nodes.iter_mut().for_each(|n| n.partition = 0);
             }
-            60..75 => {
+            60..72 => {
                 let i = self.rng.random_range(0..n);
                 if !matches!(self.nodes[i].role, Role::Down) {
                     self.crash(i);
+                }
+            }
+            72..80 => {
+                // A correlated failure (one rack loses power): two nodes at once.
+                let a = self.rng.random_range(0..n);
+                let b = (a + self.rng.random_range(1..n)) % n;
+                for i in [a, b] {
+                    if !matches!(self.nodes[i].role, Role::Down) {
+                        self.crash(i);
+                    }
                 }
             }
             _ => {}
