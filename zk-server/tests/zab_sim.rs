@@ -87,7 +87,11 @@ fn fault_free_ensemble_establishes_once_and_commits_everything() {
         let stats = Sim::new(seed, opts, trace()).run();
         assert_eq!(stats.established, 1, "seed {seed}: one leadership without faults");
         assert!(stats.commits > 10, "seed {seed}: commits flow");
-        assert!(stats.settled_after_ms < 1_000, "seed {seed}: settles within a second, took {} ms", stats.settled_after_ms);
+        assert!(
+            stats.settled_after_ms < 1_000,
+            "seed {seed}: settles within a second, took {} ms",
+            stats.settled_after_ms
+        );
     }
 }
 

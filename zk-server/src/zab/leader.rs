@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tracing::{debug, info, warn};
 use zk_proto::{Jute, OpCode, PacketType, QuorumPacket, TxnEntry};
 
+use super::handler::{LearnerLink, LearnerSummary, Stage};
 use super::learner::LearnerKind;
 use super::output::LeaderOutput;
 use super::sync::{plan_sync, SyncPlan};
@@ -17,62 +18,6 @@ use super::wire::{
     encode_revalidate_reply,
 };
 use super::{counter_of, epoch_of, make_zxid, LinkId, PersistedState, ZabConfig, ZabError, ZabPhase, PROTOCOL_VERSION};
-
-/// Where one learner connection is in `LearnerHandler.run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    /// Connected; waiting for FOLLOWERINFO / OBSERVERINFO.
-    Connected,
-    /// Info received; the epoch is not chosen yet (`getEpochToPropose` blocks).
-    AwaitingEpoch,
-    /// LEADERINFO sent; waiting for ACKEPOCH.
-    EpochSent,
-    /// ACKEPOCH received; waiting for the quorum (`waitForEpochAck` blocks).
-    EpochAcked,
-    /// The sync stream and NEWLEADER are queued; waiting for the NEWLEADER ack. Live proposals flow.
-    Syncing,
-    /// NEWLEADER acked; waiting for the leader's quorum (`waitForNewLeaderAck` blocks).
-    AwaitingUpToDate,
-    /// UPTODATE sent: the handler's main loop.
-    Broadcast,
-}
-
-impl Stage {
-    /// Whether live proposals/commits are forwarded (`startForwarding` has run).
-    fn forwarding(self) -> bool {
-        matches!(self, Stage::Syncing | Stage::AwaitingUpToDate | Stage::Broadcast)
-    }
-
-    fn phase(self) -> ZabPhase {
-        match self {
-            Stage::Connected | Stage::AwaitingEpoch | Stage::EpochSent | Stage::EpochAcked => ZabPhase::Discovery,
-            Stage::Syncing | Stage::AwaitingUpToDate => ZabPhase::Synchronization,
-            Stage::Broadcast => ZabPhase::Broadcast,
-        }
-    }
-}
-
-#[derive(Debug)]
-struct LearnerLink {
-    sid: Option<i64>,
-    kind: LearnerKind,
-    stage: Stage,
-    last_heard: Instant,
-    peer_last_zxid: i64,
-}
-
-/// One learner connection as `mntr`/`stat` report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LearnerSummary {
-    /// The connection.
-    pub link: LinkId,
-    /// The learner's sid, once it sent FOLLOWERINFO / OBSERVERINFO.
-    pub sid: Option<i64>,
-    /// Follower or observer.
-    pub kind: LearnerKind,
-    /// Where its handler is.
-    pub phase: ZabPhase,
-}
 
 #[derive(Debug)]
 struct Proposal {
@@ -257,7 +202,8 @@ impl Leader {
         }
         let data = entry.to_bytes();
         self.last_proposed = zxid;
-        let packet = QuorumPacket { packet_type: PacketType::Proposal.code(), zxid, data: Some(data.clone()), authinfo: None };
+        let packet =
+            QuorumPacket { packet_type: PacketType::Proposal.code(), zxid, data: Some(data.clone()), authinfo: None };
         self.send_to_forwarding(|kind| (kind == LearnerKind::Follower).then(|| packet.clone()));
         self.outstanding.push_back(Proposal { zxid, data, acks: BTreeSet::new() });
         Ok(())
@@ -281,7 +227,10 @@ impl Leader {
             return;
         }
         let data = encode_revalidate_reply(session_id, valid);
-        self.send(link, QuorumPacket { packet_type: PacketType::Revalidate.code(), zxid: -1, data: Some(data), authinfo: None });
+        self.send(
+            link,
+            QuorumPacket { packet_type: PacketType::Revalidate.code(), zxid: -1, data: Some(data), authinfo: None },
+        );
     }
 
     /// Timers: the initLimit waits, and every tickTime/2 the ping round of `Leader.lead`'s loop (with the
@@ -520,6 +469,14 @@ impl Leader {
             }
         }
         if kind == LearnerKind::Follower {
+            // Every outstanding proposal is above the sync point: after a TRUNC (or a SNAP) the
+            // learner's log no longer holds what it acked on an earlier connection, so those acks are
+            // void; it acks the proposals again once it has logged them from this stream.
+            if let Some(sid) = self.links.get(&link).and_then(|l| l.sid) {
+                for p in &mut self.outstanding {
+                    p.acks.remove(&sid);
+                }
+            }
             let pending: Vec<QuorumPacket> = self
                 .outstanding
                 .iter()
@@ -617,7 +574,8 @@ impl Leader {
         let zxid = p.zxid;
         self.last_committed = zxid;
         self.outputs.push_back(LeaderOutput::Commit(zxid));
-        let inform = QuorumPacket { packet_type: PacketType::Inform.code(), zxid, data: Some(p.data.clone()), authinfo: None };
+        let inform =
+            QuorumPacket { packet_type: PacketType::Inform.code(), zxid, data: Some(p.data.clone()), authinfo: None };
         let commit = QuorumPacket::new(PacketType::Commit, zxid);
         self.send_to_forwarding(|kind| match kind {
             LearnerKind::Follower => Some(commit.clone()),
@@ -669,7 +627,7 @@ impl Leader {
             return;
         }
         self.half_ticks += 1;
-        if self.half_ticks.is_multiple_of(2) {
+        if self.half_ticks % 2 == 0 {
             let mut synced = BTreeSet::from([self.config.my_id]);
             for l in self.links.values() {
                 let limit = if l.stage == Stage::Broadcast { sync } else { init + sync };

@@ -155,7 +155,9 @@ fn sync_chooses_diff_trunc_or_snap() {
         assert_eq!(shapes(&sent_on(&out, 4))[1..], [(PacketType::Trunc, z(1, 5)), (PacketType::NewLeader, z(2, 0))]);
         let out = sync_stream(0, kind);
         assert_eq!(shapes(&sent_on(&out, 4))[1..], [(PacketType::Snap, z(1, 5)), (PacketType::NewLeader, z(2, 0))]);
-        let snap_at = out.iter().position(|o| matches!(o, LeaderOutput::Send { link: 4, packet } if packet.kind() == Ok(PacketType::Snap)));
+        let snap_at = out
+            .iter()
+            .position(|o| matches!(o, LeaderOutput::Send { link: 4, packet } if packet.kind() == Ok(PacketType::Snap)));
         assert_eq!(out[snap_at.unwrap() + 1], LeaderOutput::SendSnapshot { link: 4, zxid: z(1, 5) });
         // The in-sync follower gets an empty DIFF.
         assert_eq!(shapes(&sent_on(&out, 2))[1..], [(PacketType::Diff, z(1, 5)), (PacketType::NewLeader, z(2, 0))]);
@@ -310,10 +312,16 @@ fn forwarded_requests_revalidation_and_sync() {
     assert!(sent_on(&leader_outputs(&mut leader), 3).is_empty());
     leader.logged(z(1, 1), t0);
     leader.handle_packet(2, packet(PacketType::Ack, z(1, 1), None), t0);
-    assert_eq!(shapes(&sent_on(&leader_outputs(&mut leader), 3)), vec![(PacketType::Commit, z(1, 1)), (PacketType::Sync, 0)]);
+    assert_eq!(
+        shapes(&sent_on(&leader_outputs(&mut leader), 3)),
+        vec![(PacketType::Commit, z(1, 1)), (PacketType::Sync, 0)]
+    );
     // REVALIDATE round trip.
     leader.handle_packet(4, packet(PacketType::Revalidate, -1, Some(encode_revalidate_request(0x77, 5000))), t0);
-    assert_eq!(leader_outputs(&mut leader), vec![LeaderOutput::Revalidate { link: 4, session_id: 0x77, timeout: 5000 }]);
+    assert_eq!(
+        leader_outputs(&mut leader),
+        vec![LeaderOutput::Revalidate { link: 4, session_id: 0x77, timeout: 5000 }]
+    );
     leader.revalidated(4, 0x77, true);
     let reply = sent_on(&leader_outputs(&mut leader), 4);
     assert_eq!(reply[0].data, Some(wire::encode_revalidate_reply(0x77, true)));
@@ -366,4 +374,29 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_resynced_follower_acks_again_before_its_old_acks_count() {
+    let t0 = Instant::now();
+    let mut leader = established_leader(t0);
+    leader.propose(txn(z(1, 1)), t0).unwrap();
+    // Follower 2 logged and acked (1,1), but our own disk is slow: not committed yet.
+    leader.handle_packet(2, packet(PacketType::Ack, z(1, 1), None), t0);
+    // Follower 2 reconnects; it is ahead of our last commit, so it is truncated to (1,0).
+    leader.link_up(5, t0);
+    leader.handle_packet(5, learner_info(PacketType::FollowerInfo, 2, 1), t0);
+    leader.handle_packet(5, ack_epoch(z(1, 1), 1), t0);
+    let out = leader_outputs(&mut leader);
+    assert!(out.contains(&LeaderOutput::Close { link: 2 }));
+    assert_eq!(
+        shapes(&sent_on(&out, 5))[1..],
+        [(PacketType::Trunc, 0), (PacketType::Proposal, z(1, 1)), (PacketType::NewLeader, z(1, 0))]
+    );
+    // Its old ack no longer counts: our own ack alone is no quorum.
+    leader.logged(z(1, 1), t0);
+    assert!(!leader_outputs(&mut leader).contains(&LeaderOutput::Commit(z(1, 1))));
+    leader.handle_packet(5, packet(PacketType::Ack, z(1, 0), None), t0);
+    leader.handle_packet(5, packet(PacketType::Ack, z(1, 1), None), t0);
+    assert!(leader_outputs(&mut leader).contains(&LeaderOutput::Commit(z(1, 1))));
 }

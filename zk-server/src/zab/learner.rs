@@ -209,14 +209,24 @@ impl Learner {
     /// UPTODATE if the term is not serving yet.
     pub fn forward(&mut self, session_id: i64, cxid: i32, op_code: i32, body: Bytes, authinfo: Vec<Id>) {
         let data = encode_request(session_id, cxid, op_code, &body);
-        let packet = QuorumPacket { packet_type: PacketType::Request.code(), zxid: -1, data: Some(data), authinfo: Some(authinfo) };
+        let packet = QuorumPacket {
+            packet_type: PacketType::Request.code(),
+            zxid: -1,
+            data: Some(data),
+            authinfo: Some(authinfo),
+        };
         self.send_or_hold(packet);
     }
 
     /// Ask the leader whether a session a client reconnects with is still valid (`validateSession`).
     pub fn revalidate(&mut self, session_id: i64, timeout: i32) {
         let data = encode_revalidate_request(session_id, timeout);
-        self.send_or_hold(QuorumPacket { packet_type: PacketType::Revalidate.code(), zxid: -1, data: Some(data), authinfo: None });
+        self.send_or_hold(QuorumPacket {
+            packet_type: PacketType::Revalidate.code(),
+            zxid: -1,
+            data: Some(data),
+            authinfo: None,
+        });
     }
 
     /// Session activity, reported to the leader in the next PING reply.

@@ -38,7 +38,9 @@ fn serving(t0: Instant) -> Learner {
 #[test]
 fn connected_introduces_the_learner() {
     let t0 = Instant::now();
-    for (kind, packet_type) in [(LearnerKind::Follower, PacketType::FollowerInfo), (LearnerKind::Observer, PacketType::ObserverInfo)] {
+    for (kind, packet_type) in
+        [(LearnerKind::Follower, PacketType::FollowerInfo), (LearnerKind::Observer, PacketType::ObserverInfo)]
+    {
         let mut learner = Learner::new(config(4), 1, kind, state(3, 2, z(2, 9)), t0);
         assert!(learner_outputs(&mut learner).is_empty());
         learner.connected(t0);
@@ -104,7 +106,12 @@ fn diff_sync_logs_applies_and_acks_newleader_once_durable() {
     // NEWLEADER ack first, then the acks of logged proposals.
     assert_eq!(
         shapes(&learner_sent(&out)),
-        vec![(PacketType::Ack, z(2, 0)), (PacketType::Ack, z(1, 4)), (PacketType::Ack, z(1, 5)), (PacketType::Ack, z(2, 1))]
+        vec![
+            (PacketType::Ack, z(2, 0)),
+            (PacketType::Ack, z(1, 4)),
+            (PacketType::Ack, z(1, 5)),
+            (PacketType::Ack, z(2, 1))
+        ]
     );
     learner.handle_packet(packet(PacketType::UpToDate, -1, None), t0);
     let out = learner_outputs(&mut learner);
@@ -178,7 +185,10 @@ fn observer_applies_informs_and_never_acks() {
     inform.packet_type = PacketType::Inform.code();
     learner.handle_packet(inform, t0);
     learner.logged(z(1, 1), t0);
-    assert_eq!(learner_outputs(&mut learner), vec![LearnerOutput::Log(txn(z(1, 1))), LearnerOutput::Apply(txn(z(1, 1)))]);
+    assert_eq!(
+        learner_outputs(&mut learner),
+        vec![LearnerOutput::Log(txn(z(1, 1))), LearnerOutput::Apply(txn(z(1, 1)))]
+    );
 }
 
 #[test]
@@ -209,7 +219,12 @@ fn requests_are_held_until_uptodate_and_sync_revalidate_complete() {
     let sent = learner_sent(&learner_outputs(&mut learner));
     assert_eq!(
         shapes(&sent),
-        vec![(PacketType::Ack, z(1, 0)), (PacketType::Ack, z(1, 0)), (PacketType::Request, -1), (PacketType::Revalidate, -1)]
+        vec![
+            (PacketType::Ack, z(1, 0)),
+            (PacketType::Ack, z(1, 0)),
+            (PacketType::Request, -1),
+            (PacketType::Revalidate, -1)
+        ]
     );
     let req = decode_request(sent[2].data.as_ref(), sent[2].authinfo.as_ref()).unwrap();
     assert_eq!((req.session_id, req.cxid, req.op_code), (9, 1, OpCode::Sync.code()));

@@ -19,10 +19,11 @@
 //! flushes on shutdown); `Persist*Epoch` outputs must be durable before the shell feeds the next
 //! input, and so must an `InstallSnapshot` or a `Truncate`.
 
+mod handler;
 mod leader;
-mod learner;
 #[cfg(test)]
 mod leader_tests;
+mod learner;
 #[cfg(test)]
 mod learner_tests;
 mod output;
@@ -37,7 +38,8 @@ use bytes::Bytes;
 
 use crate::election::QuorumVerifier;
 
-pub use leader::{Leader, LearnerSummary};
+pub use handler::LearnerSummary;
+pub use leader::Leader;
 pub use learner::{Learner, LearnerKind};
 pub use output::{LeaderOutput, LearnerOutput};
 pub use sync::{plan_sync, SyncPlan};

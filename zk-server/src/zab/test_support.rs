@@ -34,7 +34,11 @@ pub(crate) fn z(epoch: i64, counter: i64) -> i64 {
 pub(crate) fn txn(zxid: i64) -> TxnEntry {
     TxnEntry {
         header: TxnHeader { client_id: 7, cxid: 1, zxid, time: 0, op_code: OpCode::SetData.code() },
-        body: TxnBody::SetData(SetDataTxn { path: "/a".into(), data: Some(Bytes::from(zxid.to_be_bytes().to_vec())), version: 1 }),
+        body: TxnBody::SetData(SetDataTxn {
+            path: "/a".into(),
+            data: Some(Bytes::from(zxid.to_be_bytes().to_vec())),
+            version: 1,
+        }),
         digest: None,
     }
 }

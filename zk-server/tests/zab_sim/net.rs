@@ -42,13 +42,7 @@ pub struct Link {
 impl Link {
     /// A connection being opened.
     pub fn new(leader: usize, learner: usize) -> Link {
-        Link {
-            leader,
-            learner,
-            ends: [true, true],
-            queues: [VecDeque::new(), VecDeque::new()],
-            last_due: [0, 0],
-        }
+        Link { leader, learner, ends: [true, true], queues: [VecDeque::new(), VecDeque::new()], last_due: [0, 0] }
     }
 
     /// The node at `end`.
