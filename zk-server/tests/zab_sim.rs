@@ -83,9 +83,11 @@ fn three_voters_and_an_observer_with_faults() {
 /// Seeds that once failed, kept beyond the default range. 886 (3 voters): a follower re-synced by the
 /// same leader was truncated below a proposal it had acked on its previous connection, and that old ack
 /// still counted towards the commit.
+const REGRESSIONS: &[(usize, usize, u64)] = &[(3, 0, 886)];
+
 #[test]
 fn regression_seeds() {
-    for (voters, observers, seed) in [(3, 0, 886)] {
+    for &(voters, observers, seed) in REGRESSIONS {
         let opts = Options { voters, observers, faults: true, fault_ms: 6_000 };
         Sim::new(seed, opts, trace()).run();
     }
