@@ -16,7 +16,7 @@
 //! ≤ acceptedEpoch); logs append in zxid order and TRUNC targets exist; a snapshot is taken exactly at
 //! its zxid. Liveness: once faults stop, one leader is in broadcast with every node caught up.
 //!
-//! `ZAB_SIM_SEEDS=<n>` seeds per shape (default 400: 1200 runs), `ZAB_SIM_SEED=<s>` one seed,
+//! `ZAB_SIM_SEEDS=<n>` seeds per shape (default 350: 1050 runs), `ZAB_SIM_SEED=<s>` one seed,
 //! `ZAB_SIM_TRACE=1` prints the events. A failure names its seed.
 
 #[path = "zab_sim/cluster.rs"]
@@ -67,17 +67,30 @@ fn assert_coverage(stats: &[Stats]) {
 
 #[test]
 fn three_voters_with_faults() {
-    assert_coverage(&run_shape(3, 0, 400));
+    assert_coverage(&run_shape(3, 0, 350));
 }
 
 #[test]
 fn five_voters_with_faults() {
-    assert_coverage(&run_shape(5, 0, 400));
+    assert_coverage(&run_shape(5, 0, 350));
 }
 
 #[test]
 fn three_voters_and_an_observer_with_faults() {
-    assert_coverage(&run_shape(3, 1, 400));
+    assert_coverage(&run_shape(3, 1, 350));
+}
+
+/// Seeds that once failed, kept beyond the default range. 886 (3 voters): a follower re-synced by the
+/// same leader was truncated below a proposal it had acked on its previous connection, and that old ack
+/// still counted towards the commit.
+const REGRESSIONS: &[(usize, usize, u64)] = &[(3, 0, 886)];
+
+#[test]
+fn regression_seeds() {
+    for &(voters, observers, seed) in REGRESSIONS {
+        let opts = Options { voters, observers, faults: true, fault_ms: 6_000 };
+        Sim::new(seed, opts, trace()).run();
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tracing::{debug, info, warn};
 use zk_proto::{Jute, OpCode, PacketType, QuorumPacket, TxnEntry};
 
+use super::handler::{LearnerLink, LearnerSummary, Stage};
 use super::learner::LearnerKind;
 use super::output::LeaderOutput;
 use super::sync::{plan_sync, SyncPlan};
@@ -17,62 +18,6 @@ use super::wire::{
     encode_revalidate_reply,
 };
 use super::{counter_of, epoch_of, make_zxid, LinkId, PersistedState, ZabConfig, ZabError, ZabPhase, PROTOCOL_VERSION};
-
-/// Where one learner connection is in `LearnerHandler.run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    /// Connected; waiting for FOLLOWERINFO / OBSERVERINFO.
-    Connected,
-    /// Info received; the epoch is not chosen yet (`getEpochToPropose` blocks).
-    AwaitingEpoch,
-    /// LEADERINFO sent; waiting for ACKEPOCH.
-    EpochSent,
-    /// ACKEPOCH received; waiting for the quorum (`waitForEpochAck` blocks).
-    EpochAcked,
-    /// The sync stream and NEWLEADER are queued; waiting for the NEWLEADER ack. Live proposals flow.
-    Syncing,
-    /// NEWLEADER acked; waiting for the leader's quorum (`waitForNewLeaderAck` blocks).
-    AwaitingUpToDate,
-    /// UPTODATE sent: the handler's main loop.
-    Broadcast,
-}
-
-impl Stage {
-    /// Whether live proposals/commits are forwarded (`startForwarding` has run).
-    fn forwarding(self) -> bool {
-        matches!(self, Stage::Syncing | Stage::AwaitingUpToDate | Stage::Broadcast)
-    }
-
-    fn phase(self) -> ZabPhase {
-        match self {
-            Stage::Connected | Stage::AwaitingEpoch | Stage::EpochSent | Stage::EpochAcked => ZabPhase::Discovery,
-            Stage::Syncing | Stage::AwaitingUpToDate => ZabPhase::Synchronization,
-            Stage::Broadcast => ZabPhase::Broadcast,
-        }
-    }
-}
-
-#[derive(Debug)]
-struct LearnerLink {
-    sid: Option<i64>,
-    kind: LearnerKind,
-    stage: Stage,
-    last_heard: Instant,
-    peer_last_zxid: i64,
-}
-
-/// One learner connection as `mntr`/`stat` report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LearnerSummary {
-    /// The connection.
-    pub link: LinkId,
-    /// The learner's sid, once it sent FOLLOWERINFO / OBSERVERINFO.
-    pub sid: Option<i64>,
-    /// Follower or observer.
-    pub kind: LearnerKind,
-    /// Where its handler is.
-    pub phase: ZabPhase,
-}
 
 #[derive(Debug)]
 struct Proposal {
@@ -529,6 +474,14 @@ impl Leader {
             }
         }
         if kind == LearnerKind::Follower {
+            // Every outstanding proposal is above the sync point: after a TRUNC (or a SNAP) the
+            // learner's log no longer holds what it acked on an earlier connection, so those acks are
+            // void; it acks the proposals again once it has logged them from this stream.
+            if let Some(sid) = self.links.get(&link).and_then(|l| l.sid) {
+                for p in &mut self.outstanding {
+                    p.acks.remove(&sid);
+                }
+            }
             let pending: Vec<QuorumPacket> = self
                 .outstanding
                 .iter()

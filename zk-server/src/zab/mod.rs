@@ -14,11 +14,20 @@
 //! state machine emits `Shutdown` once and ignores every later input; the shell then goes back to
 //! leader election.
 //!
+//! Connection contract: the leader's shell calls [`Leader::link_up`] for each accepted quorum-port
+//! connection and [`Leader::link_down`] when one drops; after a `Close` output it closes that connection
+//! and feeds nothing more from it. A learner's shell calls [`Learner::connected`] once connected and
+//! [`Learner::disconnected`] if the connection drops (the term then ends). On `Shutdown` the shell closes
+//! every connection of the term. A SNAP packet is followed on the stream by the snapshot body: the
+//! leader's shell writes it on `SendSnapshot`, the learner's shell reads it and hands it to
+//! [`Learner::handle_snapshot`].
+//!
 //! Durability contract: `PersistedState::last_logged_zxid` and a new leader's `history` describe the
 //! durable log (the shell flushes its log before electing, as ZooKeeper's `SyncRequestProcessor`
 //! flushes on shutdown); `Persist*Epoch` outputs must be durable before the shell feeds the next
 //! input, and so must an `InstallSnapshot` or a `Truncate`.
 
+mod handler;
 mod leader;
 #[cfg(test)]
 mod leader_tests;
@@ -37,7 +46,8 @@ use bytes::Bytes;
 
 use crate::election::QuorumVerifier;
 
-pub use leader::{Leader, LearnerSummary};
+pub use handler::LearnerSummary;
+pub use leader::Leader;
 pub use learner::{Learner, LearnerKind};
 pub use output::{LeaderOutput, LearnerOutput};
 pub use sync::{plan_sync, SyncPlan};

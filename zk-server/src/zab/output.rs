@@ -59,7 +59,7 @@ pub enum LeaderOutput {
     },
     /// Sessions a learner reported active in its PING reply: (session id, timeout ms).
     TouchSessions(Vec<(i64, i32)>),
-    /// REVALIDATE from a learner; answer with [`Leader::revalidated`].
+    /// REVALIDATE from a learner; answer with [`super::Leader::revalidated`].
     Revalidate {
         /// The connection to answer on.
         link: LinkId,

@@ -1,20 +1,23 @@
 //! The simulated ensemble: nodes with a "disk" and an applied "state", the Zab state machines, an
 //! election stand-in, a fault injector and the safety checks run after every step.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use zk_proto::{Jute, OpCode, SetDataTxn, TxnBody, TxnEntry, TxnHeader};
+use zk_proto::{Jute, OpCode, TxnEntry};
 use zk_server::config::{Properties, QuorumConfig};
 use zk_server::election::QuorumVerifier;
-use zk_server::zab::{
-    Leader, LeaderOutput, Learner, LearnerKind, LearnerOutput, PersistedState, ZabConfig, ZabError, ZabPhase,
-};
+use zk_server::zab::{epoch_of, Leader, LeaderOutput, Learner, LearnerOutput, ZabConfig};
 
 use crate::net::{Link, Msg, LEADER_END, LEARNER_END};
+
+#[path = "actors.rs"]
+mod actors;
+#[path = "checks.rs"]
+mod checks;
 
 const MS: u64 = 1_000;
 const TICK_MS: u64 = 100;
@@ -100,12 +103,15 @@ pub struct Sim {
     chain: Vec<TxnEntry>,
     /// Txns whose Commit a leader emitted.
     acked: BTreeMap<i64, TxnEntry>,
-    /// Epoch → the sid that established it.
-    established: BTreeMap<i64, i64>,
+    /// Epoch → the sid that established it and its applied state then.
+    established: BTreeMap<i64, (i64, Vec<TxnEntry>)>,
     opts: Options,
     next_fault: u64,
     next_propose: u64,
     next_election: u64,
+    /// Crashes planned by a fault trigger: (when, node).
+    planned_crashes: Vec<(u64, usize)>,
+    fault_end: u64,
     trace: bool,
     stats: Stats,
 }
@@ -159,6 +165,8 @@ impl Sim {
             next_fault: 100 * MS,
             next_propose: 0,
             next_election: 50 * MS,
+            planned_crashes: Vec::new(),
+            fault_end: if opts.faults { opts.fault_ms * MS } else { 0 },
             trace,
             stats: Stats::default(),
         }
@@ -199,7 +207,7 @@ impl Sim {
 
     /// Runs the faulty phase, then heals everything and waits for the ensemble to settle.
     pub fn run(mut self) -> Stats {
-        let fault_end = if self.opts.faults { self.opts.fault_ms * MS } else { 0 };
+        let fault_end = self.fault_end;
         let propose_end = fault_end + 2_000 * MS;
         let deadline = propose_end + 60_000 * MS;
         let mut healed = false;
@@ -265,6 +273,9 @@ impl Sim {
                     t = t.min(*due);
                 }
             }
+        }
+        for (at, _) in &self.planned_crashes {
+            t = t.min(*at);
         }
         for node in &self.nodes {
             t = t.min(node.flush_due.unwrap_or(u64::MAX)).min(node.restart_at.unwrap_or(u64::MAX));
@@ -427,6 +438,12 @@ impl Sim {
                 };
                 self.apply(i, entry.clone());
                 self.stats.commits += 1;
+                // Leaders of later epochs may have established before this commit event (their quorum
+                // acked before the committing quorum moved on): they must hold it all the same.
+                let later: Vec<i64> = self.established.range(epoch_of(zxid) + 1..).map(|(e, _)| *e).collect();
+                for epoch in later {
+                    self.check_in_leader(epoch, &entry);
+                }
                 self.acked.insert(zxid, entry);
             }
             LeaderOutput::Forwarded { op_code, .. } => {
@@ -522,7 +539,13 @@ impl Sim {
         }
         disk.txns.push(entry);
         if self.nodes[i].flush_due.is_none() {
-            self.nodes[i].flush_due = Some(self.now + self.rng.random_range(MS..=12 * MS));
+            // fsync latency: usually short, sometimes a slow disk, so crashes often catch a tail.
+            let latency = if self.rng.random_bool(0.1) {
+                self.rng.random_range(100 * MS..=400 * MS)
+            } else {
+                self.rng.random_range(MS..=40 * MS)
+            };
+            self.nodes[i].flush_due = Some(self.now + latency);
         }
     }
 
@@ -532,67 +555,6 @@ impl Sim {
             self.fail(&format!("node {} applies {:#x} after {last:#x}", i + 1, entry.header.zxid));
         }
         self.nodes[i].state.push(entry);
-    }
-
-    fn persist_accepted(&mut self, i: usize, epoch: i64) {
-        if epoch < self.nodes[i].disk.accepted {
-            self.fail(&format!("acceptedEpoch of node {} goes back to {epoch}", i + 1));
-        }
-        self.nodes[i].disk.accepted = epoch;
-    }
-
-    fn persist_current(&mut self, i: usize, epoch: i64) {
-        let disk = &self.nodes[i].disk;
-        if epoch < disk.current || epoch > disk.accepted {
-            self.fail(&format!(
-                "currentEpoch {epoch} of node {} (was {}, accepted {})",
-                i + 1,
-                disk.current,
-                disk.accepted
-            ));
-        }
-        self.nodes[i].disk.current = epoch;
-    }
-
-    fn established(&mut self, i: usize, epoch: i64) {
-        let sid = self.nodes[i].id;
-        if let Some(other) = self.established.insert(epoch, sid) {
-            self.fail(&format!("epoch {epoch} established by {other} and then by {sid}"));
-        }
-        self.stats.established += 1;
-        self.log(|| format!("node {sid} established epoch {epoch}"));
-        let state = &self.nodes[i].state;
-        for (zxid, entry) in &self.acked {
-            let found = state.binary_search_by_key(zxid, |e| e.header.zxid).ok().map(|at| &state[at]);
-            if found != Some(entry) {
-                self.fail(&format!("leader {sid} of epoch {epoch} lacks acknowledged txn {zxid:#x}"));
-            }
-        }
-        self.nodes[i].serving = true;
-        self.nodes[i].verified = 0;
-    }
-
-    /// Every serving node's applied state is a prefix of the chain (or extends it).
-    fn check_chain(&mut self) {
-        for i in 0..self.nodes.len() {
-            let node = &self.nodes[i];
-            if !node.serving || node.verified == node.state.len() {
-                continue;
-            }
-            for k in node.verified..node.state.len() {
-                if k < self.chain.len() {
-                    if node.state[k] != self.chain[k] {
-                        self.fail(&format!(
-                            "node {} applied {:#x} at position {k} where another applied {:#x}",
-                            node.id, node.state[k].header.zxid, self.chain[k].header.zxid
-                        ));
-                    }
-                } else {
-                    self.chain.push(node.state[k].clone());
-                }
-            }
-            self.nodes[i].verified = self.nodes[i].state.len();
-        }
     }
 
     fn end_term(&mut self, i: usize) {
@@ -615,6 +577,13 @@ impl Sim {
 
     fn run_timers(&mut self) {
         let now = self.instant();
+        let due: Vec<usize> = self.planned_crashes.iter().filter(|(at, _)| *at <= self.now).map(|(_, i)| *i).collect();
+        self.planned_crashes.retain(|(at, _)| *at > self.now);
+        for i in due {
+            if !matches!(self.nodes[i].role, Role::Down) {
+                self.crash(i);
+            }
+        }
         for i in 0..self.nodes.len() {
             if self.nodes[i].restart_at.is_some_and(|at| at <= self.now) {
                 self.nodes[i].restart_at = None;
@@ -646,247 +615,6 @@ impl Sim {
                 self.drain(i);
             }
         }
-    }
-
-    // ---- the actors around Zab: core, clients, election, faults ----
-
-    fn propose_round(&mut self) {
-        for i in 0..self.nodes.len() {
-            match &mut self.nodes[i].role {
-                Role::Leading(l)
-                    if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() && self.rng.random_bool(0.7) =>
-                {
-                    self.propose_on(i);
-                }
-                Role::Learning { learner, .. }
-                    if learner.phase() == ZabPhase::Broadcast && self.rng.random_bool(0.15) =>
-                {
-                    let op = if self.rng.random_bool(0.5) { OpCode::Sync } else { OpCode::SetData };
-                    if op == OpCode::Sync {
-                        self.nodes[i].syncs_asked += 1;
-                    }
-                    if let Role::Learning { learner, .. } = &mut self.nodes[i].role {
-                        learner.touch(0x100 + i as i64, 4000);
-                        learner.forward(0x100 + i as i64, 1, op.code(), Bytes::from_static(b"req"), Vec::new());
-                    }
-                    self.drain(i);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn propose_on(&mut self, i: usize) {
-        let now = self.instant();
-        let Role::Leading(leader) = &mut self.nodes[i].role else { return };
-        if leader.phase() != ZabPhase::Broadcast || leader.is_shut_down() {
-            return;
-        }
-        let zxid = leader.last_proposed() + 1;
-        let mut data = [0u8; 8];
-        self.rng.fill(&mut data[..]);
-        let entry = TxnEntry {
-            header: TxnHeader {
-                client_id: self.rng.random_range(1..1000),
-                cxid: self.rng.random_range(0..1000),
-                zxid,
-                time: (self.now / MS) as i64,
-                op_code: OpCode::SetData.code(),
-            },
-            body: TxnBody::SetData(SetDataTxn {
-                path: "/sim".into(),
-                data: Some(Bytes::copy_from_slice(&data)),
-                version: 1,
-            }),
-            digest: None,
-        };
-        match leader.propose(entry.clone(), now) {
-            Ok(()) => self.append(i, entry),
-            Err(ZabError::ZxidRollover(_)) => {}
-            Err(e) => self.fail(&format!("propose refused: {e}")),
-        }
-        self.drain(i);
-    }
-
-    fn election_round(&mut self) {
-        let partitions: BTreeSet<u8> = self.nodes.iter().map(|n| n.partition).collect();
-        for p in partitions {
-            let members: Vec<usize> = (0..self.nodes.len()).filter(|i| self.nodes[*i].partition == p).collect();
-            let leaders: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|i| matches!(&self.nodes[*i].role, Role::Leading(l) if !l.is_shut_down()))
-                .collect();
-            let looking: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|i| matches!(self.nodes[*i].role, Role::Looking { since } if self.now >= since + 50 * MS))
-                .collect();
-            if looking.is_empty() {
-                continue;
-            }
-            if !leaders.is_empty() {
-                for i in looking {
-                    let leader = leaders[self.rng.random_range(0..leaders.len())];
-                    self.become_learner(i, leader);
-                }
-                continue;
-            }
-            let voters: BTreeSet<i64> =
-                looking.iter().filter(|i| self.nodes[**i].voter).map(|i| self.nodes[*i].id).collect();
-            if !self.config.verifier.contains_quorum(&voters) {
-                continue;
-            }
-            // FLE elects the best (currentEpoch, lastLoggedZxid, sid) among the voters that elect.
-            let Some(winner) = looking
-                .iter()
-                .copied()
-                .filter(|i| self.nodes[*i].voter)
-                .max_by_key(|i| (self.nodes[*i].disk.current, self.nodes[*i].disk.last_zxid(), self.nodes[*i].id))
-            else {
-                continue;
-            };
-            self.become_leader(winner);
-            for i in looking {
-                if i != winner {
-                    self.become_learner(i, winner);
-                }
-            }
-        }
-    }
-
-    fn persisted(&self, i: usize) -> PersistedState {
-        let disk = &self.nodes[i].disk;
-        PersistedState {
-            accepted_epoch: disk.accepted,
-            current_epoch: disk.current,
-            last_logged_zxid: disk.last_zxid(),
-        }
-    }
-
-    fn config_for(&self, i: usize) -> ZabConfig {
-        ZabConfig { my_id: self.nodes[i].id, ..self.config.clone() }
-    }
-
-    fn become_leader(&mut self, i: usize) {
-        self.log(|| format!("node {} leads", i + 1));
-        let state = self.persisted(i);
-        let node = &mut self.nodes[i];
-        node.state = node.disk.txns.clone();
-        node.verified = 0;
-        node.serving = false;
-        let skip = node.disk.txns.len().saturating_sub(2 * COMMIT_LOG_COUNT);
-        let history = node.disk.txns[skip..].to_vec();
-        let leader = Leader::new(self.config_for(i), state, history, self.instant());
-        self.nodes[i].role = Role::Leading(Box::new(leader));
-        self.drain(i);
-    }
-
-    fn become_learner(&mut self, i: usize, leader: usize) {
-        let kind = if self.nodes[i].voter { LearnerKind::Follower } else { LearnerKind::Observer };
-        let id = self.next_link;
-        self.next_link += 1;
-        self.log(|| format!("node {} learns from node {} on link {id}", i + 1, leader + 1));
-        self.links.insert(id, Link::new(leader, i));
-        let learner = Learner::new(self.config_for(i), self.nodes[leader].id, kind, self.persisted(i), self.instant());
-        let node = &mut self.nodes[i];
-        node.state = node.disk.txns.clone();
-        node.verified = 0;
-        node.serving = false;
-        node.role = Role::Learning { learner: Box::new(learner), link: id };
-        self.send(id, LEARNER_END, Msg::Connect);
-    }
-
-    fn inject_fault(&mut self) {
-        let n = self.nodes.len();
-        match self.rng.random_range(0..100) {
-            0..30 => {
-                let ids: Vec<u64> =
-                    self.links.iter().filter(|(_, l)| l.ends.iter().all(|e| *e)).map(|(id, _)| *id).collect();
-                if !ids.is_empty() {
-                    let id = ids[self.rng.random_range(0..ids.len())];
-                    self.abort(id);
-                }
-            }
-            30..45 => {
-                for i in 0..n {
-                    self.nodes[i].partition = self.rng.random_range(0..2);
-                }
-                self.log(|| format!("partition {:?}", self.nodes.iter().map(|n| n.partition).collect::<Vec<_>>()));
-            }
-            45..60 => {
-                self.log(|| "partitions heal".into());
-                self.nodes.iter_mut().for_each(|n| n.partition = 0);
-            }
-            60..75 => {
-                let i = self.rng.random_range(0..n);
-                if !matches!(self.nodes[i].role, Role::Down) {
-                    self.crash(i);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The node's process dies: volatile state and the non-durable log tail are lost. Its connections
-    /// are reset (the peer notices at once) or go silent (the peer times out).
-    fn crash(&mut self, i: usize) {
-        self.log(|| format!("node {} crashes", i + 1));
-        let mine: Vec<(u64, usize)> = self
-            .links
-            .iter()
-            .flat_map(|(id, l)| {
-                [LEADER_END, LEARNER_END].into_iter().filter(|e| l.node(*e) == i && l.ends[*e]).map(|e| (*id, e))
-            })
-            .collect();
-        let node = &mut self.nodes[i];
-        node.role = Role::Down;
-        node.disk.txns.truncate(node.disk.durable);
-        node.state.clear();
-        node.flush_due = None;
-        node.serving = false;
-        node.verified = 0;
-        node.restart_at = Some(self.now + self.rng.random_range(100 * MS..=2_000 * MS));
-        for (id, end) in mine {
-            if let Some(l) = self.links.get_mut(&id) {
-                l.ends[end] = false;
-                l.queues[end].clear();
-            }
-            if self.rng.random_bool(0.5) {
-                self.abort(id);
-            }
-        }
-    }
-
-    /// One leader in broadcast, every other live node its learner in broadcast, all states equal.
-    fn settled(&self) -> bool {
-        let leaders: Vec<&Leader> = self
-            .nodes
-            .iter()
-            .filter_map(|n| match &n.role {
-                Role::Leading(l) if l.phase() == ZabPhase::Broadcast && !l.is_shut_down() => Some(&**l),
-                _ => None,
-            })
-            .collect();
-        let [leader] = leaders[..] else { return false };
-        if leader.outstanding_proposals() != 0 {
-            return false;
-        }
-        let leader_node = self.nodes.iter().find(|n| matches!(&n.role, Role::Leading(l) if std::ptr::eq(&**l, leader)));
-        let Some(leader_node) = leader_node else { return false };
-        self.nodes.iter().all(|n| {
-            let synced = match &n.role {
-                Role::Leading(_) => true,
-                Role::Learning { learner, .. } => {
-                    learner.phase() == ZabPhase::Broadcast && learner.leader_id() == leader_node.id
-                }
-                _ => false,
-            };
-            synced
-                && n.serving
-                && n.state.len() == leader_node.state.len()
-                && n.state.last() == leader_node.state.last()
-        })
     }
 }
 
