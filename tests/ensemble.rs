@@ -157,6 +157,16 @@ async fn a_partitioned_leader_is_replaced_and_rejoins() {
     let majority = ensemble.ids_except(&[old_leader]);
     ensemble.partition(&[old_leader], &majority);
     let new_leader = ensemble.wait_for_leader_among(&majority, WAIT).await.unwrap();
+    // Cut off, the old leader steps down; while it elects it says it is not serving, as ZooKeeper does.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while ensemble.status(old_leader).is_none_or(|s| s.state != PeerState::Looking) {
+        assert!(tokio::time::Instant::now() < deadline, "the cut-off leader did not step down");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let srvr = four_letter(ensemble.client_addr(old_leader), "srvr").await;
+    assert_eq!(srvr, "This ZooKeeper instance is not currently serving requests\n");
+    assert_eq!(four_letter(ensemble.client_addr(old_leader), "isro").await, "null");
+    assert_eq!(four_letter(ensemble.client_addr(old_leader), "ruok").await, "imok");
     let client = client_of(&ensemble, majority[0]).await;
     client.create("/during-partition", b"m", &CreateOptions::persistent()).await.unwrap();
     ensemble.heal();

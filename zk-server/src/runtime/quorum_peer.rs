@@ -171,6 +171,22 @@ fn member_addr(
         .ok_or_else(|| StartError::Unsupported(format!("cannot resolve {}", address.host)))
 }
 
+/// ZooKeeper's `ZK_NOT_SERVING`, answered by the four-letter words that need a running server.
+const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
+
+/// What a member that is not serving (electing, or synchronizing a term) answers to a four-letter word,
+/// as ZooKeeper's commands check `isZKServerRunning()`: `None` for the words that answer anyway (`ruok`,
+/// `envi`, ...). `isro` says `null`, ZooKeeper's answer without a server.
+fn not_serving_answer(word: &str) -> Option<&'static str> {
+    match word {
+        "srvr" | "stat" | "cons" | "crst" | "dump" | "srst" | "wchs" | "wchc" | "wchp" | "mntr" | "conf" | "dirs" => {
+            Some(NOT_SERVING)
+        }
+        "isro" => Some("null"),
+        _ => None,
+    }
+}
+
 /// Everything the peer's task listens to.
 struct Channels {
     events: mpsc::UnboundedReceiver<Event>,
@@ -341,6 +357,15 @@ impl QuorumPeer {
             // ZooKeeper closes connections while its server is not running ("ZooKeeperServer not running").
             Event::Connect { out, .. } if !self.serving && self.read_only.is_none() => drop(out),
             Event::Request { .. } if !self.serving && self.read_only.is_none() => {}
+            Event::FourLetter { command, peer, reply } if !self.serving && self.read_only.is_none() => {
+                let word = String::from_utf8_lossy(&command).into_owned();
+                match not_serving_answer(&word) {
+                    Some(answer) if self.server.config.four_letter_words.is_enabled(&word) => {
+                        let _ = reply.send(answer.to_owned());
+                    }
+                    _ => self.server.dispatch(Event::FourLetter { command, peer, reply }),
+                }
+            }
             event => self.server.dispatch(event),
         }
     }
