@@ -27,6 +27,7 @@ fn config(server_id: i64, role: Role) -> CoreConfig {
         auth: AuthConfig::default(),
         extended_types: true,
         reconfig_enabled: false,
+        enforce_quota: false,
         digest_enabled: true,
         container_check_interval_ms: 1000,
         container_max_per_minute: 10_000,

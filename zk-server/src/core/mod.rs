@@ -87,6 +87,8 @@ pub struct CoreConfig {
     pub extended_types: bool,
     /// `reconfigEnabled`.
     pub reconfig_enabled: bool,
+    /// `zookeeper.enforceQuota`: hard quotas refuse creates and setData.
+    pub enforce_quota: bool,
     /// `zookeeper.digest.enabled`: txns carry the tree digest.
     pub digest_enabled: bool,
     /// `znode.container.checkIntervalMs`.

@@ -112,6 +112,7 @@ impl ServerCore {
             session_id,
             extended_types: self.config.extended_types,
             reconfig_enabled: self.config.reconfig_enabled,
+            enforce_quota: self.config.enforce_quota,
             ensemble: self.reconfig_context(),
         };
         let zxid = self.last_zxid + 1;

@@ -22,6 +22,7 @@ fn config(role: Role) -> CoreConfig {
         auth: AuthConfig::default(),
         extended_types: true,
         reconfig_enabled: true,
+        enforce_quota: false,
         digest_enabled: true,
         container_check_interval_ms: 1000,
         container_max_per_minute: 10_000,

@@ -89,6 +89,7 @@ impl ServerCore {
                 session_id: 0,
                 extended_types: self.config.extended_types,
                 reconfig_enabled: false,
+                enforce_quota: false,
                 ensemble: None,
             };
             // Another write may have changed the node since: then the delete fails harmlessly.

@@ -69,6 +69,9 @@ fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, op: OpCode, create: Create<'_
     if matches!(parent.kind(), NodeKind::Ephemeral(_)) {
         return Err(ErrorCode::NoChildrenForEphemerals);
     }
+    if ctx.enforce_quota {
+        tree.check_quota(&path, create.data.as_ref().map_or(0, |d| d.len()) as i64, 1)?;
+    }
     let parent_c_version = parent_cversion.wrapping_add(1);
     let data = create.data.clone();
     let body = match op {

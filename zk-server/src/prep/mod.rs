@@ -35,6 +35,8 @@ pub struct PrepContext<'a> {
     pub extended_types: bool,
     /// Whether `reconfig` is allowed (`reconfigEnabled`).
     pub reconfig_enabled: bool,
+    /// Whether hard quotas refuse creates and setData (`zookeeper.enforceQuota`).
+    pub enforce_quota: bool,
     /// What a `reconfig` is checked against: set on a leader, `None` elsewhere (a standalone server
     /// answers `Unimplemented`, as ZooKeeper's).
     pub ensemble: Option<ReconfigContext<'a>>,
@@ -68,6 +70,11 @@ pub fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, request: &Request) -> Res
             path::validate_path(&r.path)?;
             let node = node(tree, &r.path)?;
             check(tree, ctx, &r.path, zk_proto::perms::WRITE)?;
+            if ctx.enforce_quota {
+                let old = node.data().map_or(0, |d| d.len()) as i64;
+                let new = r.data.as_ref().map_or(0, |d| d.len()) as i64;
+                tree.check_quota(&r.path, new - old, 0)?;
+            }
             let version = next_version(node.stat_persisted().version, r.version)?;
             let txn = SetDataTxn { path: r.path.clone(), data: r.data.clone(), version };
             Ok(Prepared::new(OpCode::SetData, TxnBody::SetData(txn)))
@@ -207,6 +214,7 @@ mod tests {
             session_id: 1,
             extended_types: true,
             reconfig_enabled: false,
+            enforce_quota: false,
             ensemble: None,
         };
         let delete = |path: &str| {

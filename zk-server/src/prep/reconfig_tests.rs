@@ -72,6 +72,7 @@ impl Setup {
             session_id: 1,
             extended_types: false,
             reconfig_enabled: self.enabled,
+            enforce_quota: false,
             ensemble: Some(ensemble),
         };
         let prepared = reconfig(&self.tree, &ctx, ctx.ensemble.as_ref(), request)?;
@@ -195,6 +196,7 @@ fn standalone_and_disabled() {
         session_id: 1,
         extended_types: false,
         reconfig_enabled: false,
+        enforce_quota: false,
         ensemble: None,
     };
     let add = Request::Reconfig(request(Some(&member(4)), None, None, -1));

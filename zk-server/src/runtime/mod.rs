@@ -188,6 +188,7 @@ fn core_config(config: &ServerConfig) -> CoreConfig {
         auth: config.auth.clone(),
         extended_types: config.extended_types_enabled,
         reconfig_enabled: config.reconfig_enabled,
+        enforce_quota: other("enforceQuota").or_else(|| other("zookeeper.enforceQuota")).is_some_and(|v| v == "true"),
         digest_enabled: other("digest.enabled").is_none_or(|v| v != "false"),
         container_check_interval_ms: other("znode.container.checkIntervalMs")
             .and_then(|v| v.parse().ok())

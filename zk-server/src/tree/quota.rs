@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use zk_proto::ErrorCode;
 
 use super::{DataTree, QUOTA_PATH};
 
@@ -27,11 +28,11 @@ fn normalize(path: &str) -> String {
     format!("/{}", segments.join("/"))
 }
 
-/// `StatsTrack`: parses `key=value` pairs separated by `,` or `;`, adds to `count` / `bytes`, and
-/// prints `count=..,bytes=..` first then other keys sorted after an extra `=`.
-fn adjust_stats(text: &[u8], bytes_diff: i64, count_diff: i64) -> Bytes {
+/// `StatsTrack`'s parsing: `key=value` pairs separated by `,` or `;` (an unparseable pair is skipped, where
+/// ZooKeeper would throw).
+fn parse_stats(text: &[u8]) -> std::collections::BTreeMap<String, i64> {
     let text = String::from_utf8_lossy(text);
-    let mut stats: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut stats = std::collections::BTreeMap::new();
     for pair in text.split([',', ';']).filter(|pair| !pair.is_empty()) {
         // Java's String.split drops trailing empty strings; a missing value is -1.
         let mut parts: Vec<&str> = pair.split('=').collect();
@@ -47,10 +48,16 @@ fn adjust_stats(text: &[u8], bytes_diff: i64, count_diff: i64) -> Bytes {
             Ok(value) => {
                 stats.insert(parts[0].to_owned(), value);
             }
-            // ZooKeeper would throw here; keep the other pairs.
             Err(_) => tracing::warn!(pair, "unparseable quota stats pair"),
         }
     }
+    stats
+}
+
+/// `StatsTrack`: adds to `count` / `bytes`, and prints `count=..,bytes=..` first then other keys sorted
+/// after an extra `=`.
+fn adjust_stats(text: &[u8], bytes_diff: i64, count_diff: i64) -> Bytes {
+    let mut stats = parse_stats(text);
     let count = stats.remove("count").unwrap_or(-1).wrapping_add(count_diff);
     let bytes = stats.remove("bytes").unwrap_or(-1).wrapping_add(bytes_diff);
     Bytes::from(format_stats(count, bytes, &stats))
@@ -180,6 +187,45 @@ impl DataTree {
             self.recount_quota(&root);
             self.quotas.insert(Arc::from(normalize(&root)));
         }
+    }
+
+    /// ZooKeeper's `checkQuota` (with `zookeeper.enforceQuota`): would a change of `count_diff` nodes and
+    /// `bytes_diff` bytes below `path` pass the deepest quota over it? Soft limits (`count`, `bytes`) only
+    /// log; hard limits (`countHardLimit`, `byteHardLimit`, which replace the soft ones when set) refuse
+    /// with `QuotaExceeded`.
+    pub fn check_quota(&self, path: &str, bytes_diff: i64, count_diff: i64) -> Result<(), ErrorCode> {
+        let Some(root) = self.quota_root_of(path) else { return Ok(()) };
+        let data_of = |node: &str| {
+            let node = format!("{QUOTA_PATH}{root}/{node}");
+            self.get(&node).map(|n| parse_stats(n.data().map_or(&[][..], |d| &d[..])))
+        };
+        // ZooKeeper logs and lets the change through when either node is missing.
+        let Some(limits) = data_of(LIMIT_NODE) else { return Ok(()) };
+        let limit = |key: &str| limits.get(key).copied().unwrap_or(-1);
+        let check_count = count_diff != 0 && (limit("count") > -1 || limit("countHardLimit") > -1);
+        let check_bytes = bytes_diff != 0 && (limit("bytes") > -1 || limit("byteHardLimit") > -1);
+        if !check_count && !check_bytes {
+            return Ok(());
+        }
+        let Some(current) = data_of(STAT_NODE) else { return Ok(()) };
+        let used = |key: &str| current.get(key).copied().unwrap_or(-1);
+        for (enabled, key, hard_key, diff) in
+            [(check_count, "count", "countHardLimit", count_diff), (check_bytes, "bytes", "byteHardLimit", bytes_diff)]
+        {
+            if !enabled {
+                continue;
+            }
+            let hard = limit(hard_key) > -1;
+            let cap = if hard { limit(hard_key) } else { limit(key) };
+            let wanted = used(key).saturating_add(diff);
+            if wanted > cap {
+                tracing::warn!(root, key, wanted, cap, hard, "quota exceeded");
+                if hard {
+                    return Err(ErrorCode::QuotaExceeded);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The registered quota roots (normalized), in order.
