@@ -2,34 +2,14 @@
 //! replication, reads on every server, global sessions and watches, leader failover, partitions and
 //! observers. Every acknowledged write must be on every server afterwards.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{client_of, four_letter, read_on, WAIT};
 use zk_rs::client::{Client, CreateOptions, Error, EventType};
 use zk_rs::server::runtime::PeerState;
 use zk_rs::server::testing::Ensemble;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-async fn client_of(ensemble: &Ensemble, id: i64) -> Client {
-    Client::builder()
-        .with_session_timeout(Duration::from_secs(6))
-        .connect(&ensemble.client_addr(id).to_string())
-        .await
-        .unwrap_or_else(|e| panic!("connect to server {id}: {e}"))
-}
-
-/// The data of `path` as server `id` sees it after a `sync`.
-async fn read_on(ensemble: &Ensemble, id: i64, path: &str) -> Option<Vec<u8>> {
-    let client = client_of(ensemble, id).await;
-    client.sync(path).await.unwrap();
-    let data = match client.get_data(path).await {
-        Ok((data, _)) => Some(data.to_vec()),
-        Err(Error::NoNode) => None,
-        Err(e) => panic!("read {path} on {id}: {e}"),
-    };
-    client.close().await.unwrap();
-    data
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_on_any_server_replicate_to_every_server() {
@@ -212,13 +192,4 @@ async fn mntr_reports_roles_and_zab_state() {
         assert!(srvr.contains(&format!("Mode: {state}\n")), "{id}: {srvr}");
     }
     ensemble.stop().await;
-}
-
-async fn four_letter(addr: std::net::SocketAddr, word: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(word.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await.unwrap();
-    out
 }

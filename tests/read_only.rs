@@ -3,22 +3,14 @@
 //! looks for a leader, refuses writes with `NotReadOnly` and read-write clients altogether, and serves
 //! read-write again once it rejoins.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{four_letter, WAIT};
 use zk_rs::client::{Client, CreateOptions, Error, SessionState};
 use zk_rs::server::runtime::PeerState;
 use zk_rs::server::testing::Ensemble;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-async fn four_letter(addr: std::net::SocketAddr, word: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(word.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await.unwrap();
-    out
-}
 
 /// Every file under `dir` with its length: the data directory as the disk holds it.
 fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {

@@ -3,22 +3,16 @@
 //! `/zookeeper/config` follows; writes keep replicating. Also the refusals: a client that is not the
 //! super user, and an ensemble without `reconfigEnabled`.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{client_of, read_on, WAIT};
 use zk_rs::client::{Client, CreateOptions, Error};
 use zk_rs::server::testing::Ensemble;
 
-const WAIT: Duration = Duration::from_secs(30);
 /// `DigestAuthenticationProvider.superDigest` for `super:secret`.
 const SUPER_DIGEST: &str = "super:lK75jTNcA+U9vtVEw5vB51mj/w4=";
-
-async fn client_of(ensemble: &Ensemble, id: i64) -> Client {
-    Client::builder()
-        .with_session_timeout(Duration::from_secs(6))
-        .connect(&ensemble.client_addr(id).to_string())
-        .await
-        .unwrap_or_else(|e| panic!("connect to server {id}: {e}"))
-}
 
 async fn super_client_of(ensemble: &Ensemble, id: i64) -> Client {
     let client = client_of(ensemble, id).await;
@@ -41,18 +35,6 @@ async fn config_on(ensemble: &Ensemble, id: i64) -> String {
 
 fn members(config: &str) -> Vec<i64> {
     config.lines().filter_map(|line| line.strip_prefix("server.")?.split_once('=')?.0.parse().ok()).collect()
-}
-
-async fn read_on(ensemble: &Ensemble, id: i64, path: &str) -> Option<Vec<u8>> {
-    let client = client_of(ensemble, id).await;
-    client.sync(path).await.unwrap();
-    let data = match client.get_data(path).await {
-        Ok((data, _)) => Some(data.to_vec()),
-        Err(Error::NoNode) => None,
-        Err(e) => panic!("read {path} on {id}: {e}"),
-    };
-    client.close().await.unwrap();
-    data
 }
 
 /// A write through each of `writers`, then read back on every one of `readers`.

@@ -20,19 +20,7 @@ const F2: usize = 2;
 const TIMEOUT: i32 = 1000;
 
 fn config(server_id: i64, role: Role) -> CoreConfig {
-    CoreConfig {
-        server_id,
-        tick_time: 100,
-        timeouts: crate::session::SessionTimeouts::new(100, -1, -1),
-        auth: AuthConfig::default(),
-        extended_types: true,
-        reconfig_enabled: false,
-        enforce_quota: false,
-        digest_enabled: true,
-        container_check_interval_ms: 1000,
-        container_max_per_minute: 10_000,
-        role,
-    }
+    super::tests::test_config(server_id, role)
 }
 
 /// Server `i` has server id `i + 1`; server 0 leads.

@@ -15,19 +15,7 @@ use crate::session::generate_password;
 const TIMEOUT: i32 = 1000;
 
 fn config(role: Role) -> CoreConfig {
-    CoreConfig {
-        server_id: 2,
-        tick_time: 100,
-        timeouts: crate::session::SessionTimeouts::new(100, -1, -1),
-        auth: AuthConfig::default(),
-        extended_types: true,
-        reconfig_enabled: true,
-        enforce_quota: false,
-        digest_enabled: true,
-        container_check_interval_ms: 1000,
-        container_max_per_minute: 10_000,
-        role,
-    }
+    CoreConfig { reconfig_enabled: true, ..super::tests::test_config(2, role) }
 }
 
 struct Harness {

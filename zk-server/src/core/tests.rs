@@ -12,8 +12,13 @@ use crate::net::Outbound;
 const CONN: ConnId = 1;
 
 fn config() -> CoreConfig {
+    test_config(1, Role::Standalone)
+}
+
+/// The settings the core's tests run with: 100 ms ticks, TTL nodes, digests, 1 s container checks.
+pub(super) fn test_config(server_id: i64, role: Role) -> CoreConfig {
     CoreConfig {
-        server_id: 1,
+        server_id,
         tick_time: 100,
         timeouts: crate::session::SessionTimeouts::new(100, -1, -1),
         auth: AuthConfig::default(),
@@ -23,7 +28,7 @@ fn config() -> CoreConfig {
         digest_enabled: true,
         container_check_interval_ms: 1000,
         container_max_per_minute: 10_000,
-        role: Role::Standalone,
+        role,
     }
 }
 

@@ -83,14 +83,20 @@ pub(crate) enum Control {
     Block(std::collections::HashSet<i64>),
 }
 
-/// A server running in this process.
+/// Where a server listens, and the signal that stops it.
 #[derive(Debug)]
-pub struct RunningServer {
+struct Endpoints {
     local_addr: SocketAddr,
     secure_addr: Option<SocketAddr>,
     admin_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
+}
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    endpoints: Endpoints,
     core_task: JoinHandle<()>,
     status: watch::Receiver<PeerStatus>,
     control: Option<mpsc::UnboundedSender<Control>>,
@@ -99,22 +105,22 @@ pub struct RunningServer {
 impl RunningServer {
     /// The address clients connect to.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.endpoints.local_addr
     }
 
     /// The TLS client address (`secureClientPort`), when configured.
     pub fn secure_addr(&self) -> Option<SocketAddr> {
-        self.secure_addr
+        self.endpoints.secure_addr
     }
 
     /// The AdminServer's address, when enabled.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
-        self.admin_addr
+        self.endpoints.admin_addr
     }
 
     /// The Prometheus endpoint's address, when the Prometheus metrics provider is configured.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_addr
+        self.endpoints.metrics_addr
     }
 
     /// The server's current state.
@@ -137,7 +143,7 @@ impl RunningServer {
 
     /// Stops accepting, closes every connection, syncs the txn log and waits for the core to finish.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
+        let _ = self.endpoints.shutdown.send(true);
         let _ = self.core_task.await;
     }
 
@@ -208,36 +214,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let (log_events_tx, log_events) = mpsc::unbounded_channel();
     let (storage, loaded) = Storage::open(&config, log_events_tx).await?;
     let front = ClientFront::open(&config).await?;
-    info!(local_addr = %front.local_addr, last_zxid = format_args!("{:#x}", loaded.tree.last_processed_zxid()), "serving");
+    info!(local_addr = %front.endpoints.local_addr, last_zxid = format_args!("{:#x}", loaded.tree.last_processed_zxid()), "serving");
     let core = ServerCore::new(core_config(&config), loaded.tree, &loaded.sessions, clock.now());
-    let host = host::facts(&config, front.local_addr);
-    let driver = Driver { core, clock, config, storage, host, local_addr: front.local_addr };
+    let host = host::facts(&config, front.endpoints.local_addr);
+    let driver = Driver { core, clock, config, storage, host, local_addr: front.endpoints.local_addr };
     let core_task = tokio::spawn(driver.run(front.events, log_events, front.admin, front.shutdown_rx));
     let standalone =
         PeerStatus { state: PeerState::Standalone, serving: true, read_only: false, leader: None, epoch: 0 };
     let (_, status) = watch::channel(standalone);
-    Ok(RunningServer {
-        local_addr: front.local_addr,
-        secure_addr: front.secure_addr,
-        admin_addr: front.admin_addr,
-        metrics_addr: front.metrics_addr,
-        shutdown: front.shutdown,
-        core_task,
-        status,
-        control: None,
-    })
+    Ok(RunningServer { endpoints: front.endpoints, core_task, status, control: None })
 }
 
 /// What faces clients and operators: the client port, the AdminServer and the Prometheus endpoint, and the
 /// shutdown signal they all watch.
 struct ClientFront {
-    local_addr: SocketAddr,
-    secure_addr: Option<SocketAddr>,
-    admin_addr: Option<SocketAddr>,
-    metrics_addr: Option<SocketAddr>,
+    endpoints: Endpoints,
     events: mpsc::UnboundedReceiver<Event>,
     admin: mpsc::UnboundedReceiver<admin_http::AdminQuery>,
-    shutdown: watch::Sender<bool>,
     shutdown_rx: watch::Receiver<bool>,
 }
 
@@ -294,7 +287,8 @@ impl ClientFront {
             }
             None => None,
         };
-        Ok(ClientFront { local_addr, secure_addr, admin_addr, metrics_addr, events, admin, shutdown, shutdown_rx })
+        let endpoints = Endpoints { local_addr, secure_addr, admin_addr, metrics_addr, shutdown };
+        Ok(ClientFront { endpoints, events, admin, shutdown_rx })
     }
 }
 

@@ -83,9 +83,9 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
     };
     let core_config = CoreConfig { server_id: my_id, role: Role::Follower, ..core_config(&config) };
     let core = ServerCore::new(core_config, loaded.tree, &loaded.sessions, clock.now());
-    let host = host::facts(&config, front.local_addr);
+    let host = host::facts(&config, front.endpoints.local_addr);
     let limits = LinkLimits::from_jute_max_buffer(config.jute_max_buffer.max(0) as usize);
-    let server = Driver { core, clock, config, storage, host, local_addr: front.local_addr };
+    let server = Driver { core, clock, config, storage, host, local_addr: front.endpoints.local_addr };
     let (link_tx, link_rx) = mpsc::unbounded_channel();
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let looking = PeerStatus { state: PeerState::Looking, serving: false, read_only: false, leader: None, epoch: 0 };
@@ -117,16 +117,7 @@ pub(super) async fn start(config: ServerConfig) -> Result<RunningServer, StartEr
     peer.refresh_membership();
     let span = info_span!("peer", id = my_id);
     let core_task = tokio::spawn(peer.run().instrument(span));
-    Ok(RunningServer {
-        local_addr: front.local_addr,
-        secure_addr: front.secure_addr,
-        admin_addr: front.admin_addr,
-        metrics_addr: front.metrics_addr,
-        shutdown: front.shutdown,
-        core_task,
-        status,
-        control: Some(control_tx),
-    })
+    Ok(RunningServer { endpoints: front.endpoints, core_task, status, control: Some(control_tx) })
 }
 
 /// How long a decided quorum waits for a better vote before an election ends, by default. ZooKeeper's
