@@ -60,13 +60,7 @@ impl ServerCore {
         }
         // Resuming a session: drop whichever connection held it, then validate.
         let session_id = request.session_id;
-        if let Some(old) = self.session_conn.remove(&session_id) {
-            if let Some(old_conn) = self.conns.remove(&old) {
-                debug!(old, "closing the session's previous connection");
-                old_conn.close();
-                self.watches.remove_watcher(old);
-            }
-        }
+        self.drop_previous_connection(session_id);
         conn.session_id = session_id;
         if self.config.role.is_learner() && check_password(session_id, &request.passwd) {
             // The password is checked here; whether the session lives, only the leader knows.
@@ -136,6 +130,20 @@ impl ServerCore {
             match &mut in_flight.origin {
                 Origin::Client { conn, .. } | Origin::Handshake { conn } if *conn == Some(conn_id) => *conn = None,
                 _ => {}
+            }
+        }
+    }
+}
+
+impl ServerCore {
+    /// A client resumes `session_id` on a new connection: the connection that held it is closed and its
+    /// watches dropped (ZooKeeper's `reopenSession` path closes the old `ServerCnxn`).
+    pub(super) fn drop_previous_connection(&mut self, session_id: i64) {
+        if let Some(old) = self.session_conn.remove(&session_id) {
+            if let Some(old_conn) = self.conns.remove(&old) {
+                debug!(old, "closing the session's previous connection");
+                old_conn.close();
+                self.watches.remove_watcher(old);
             }
         }
     }

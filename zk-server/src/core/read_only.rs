@@ -75,13 +75,7 @@ impl ServerCore {
         }
         let valid = check_password(session_id, &request.passwd)
             && local.touch_with_timeout(session_id, conn.timeout, now.mono_ms);
-        if let Some(old) = self.session_conn.remove(&session_id) {
-            if let Some(old_conn) = self.conns.remove(&old) {
-                debug!(old, "closing the session's previous connection");
-                old_conn.close();
-                self.watches.remove_watcher(old);
-            }
-        }
+        self.drop_previous_connection(session_id);
         conn.session_id = session_id;
         self.conns.insert(conn_id, conn);
         if valid {
