@@ -190,6 +190,11 @@ async fn mntr_reports_roles_and_zab_state() {
         }
         let srvr = four_letter(ensemble.client_addr(id), "srvr").await;
         assert!(srvr.contains(&format!("Mode: {state}\n")), "{id}: {srvr}");
+        // `conf` adds the quorum settings and the membership, as QuorumZooKeeperServer.dumpConf.
+        let conf = four_letter(ensemble.client_addr(id), "conf").await;
+        assert!(conf.contains(&format!("serverId={id}\n")) && conf.contains("peerType=0\n"), "{id}: {conf}");
+        assert!(conf.contains("electionAlg=3\n") && conf.contains("membership: \nserver.1="), "{id}: {conf}");
+        assert!(conf.trim_end().ends_with("version=0"), "{id}: {conf}");
     }
     ensemble.stop().await;
 }

@@ -28,8 +28,9 @@ pub(super) fn facts(config: &ServerConfig, local_addr: SocketAddr) -> HostFacts 
     let mut conf = String::new();
     let _ = write!(
         conf,
-        "clientPort={}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\ndataLogDir={}\ndataLogSize={}\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\nclientPortListenBacklog={}\nserverId={}\n",
+        "clientPort={}\nsecureClientPort={}\ndataDir={}\ndataDirSize={}\ndataLogDir={}\ndataLogSize={}\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\nclientPortListenBacklog={}\nserverId={}\n",
         local_addr.port(),
+        config.secure_client_address.as_ref().map_or(-1, |a| i32::from(a.port)),
         snap_dir.display(),
         data_size,
         log_dir.display(),
@@ -41,6 +42,26 @@ pub(super) fn facts(config: &ServerConfig, local_addr: SocketAddr) -> HostFacts 
         config.client_port_listen_backlog,
         config.server_id.unwrap_or(0),
     );
+    // QuorumZooKeeperServer.dumpConf: the quorum settings and the membership.
+    if let Some(me) = config.server_id.and_then(|id| config.quorum.servers.get(&id)) {
+        let ports = |port: fn(&crate::config::QuorumAddress) -> u16| {
+            me.addresses.iter().map(|a| port(a).to_string()).collect::<Vec<_>>().join("|")
+        };
+        let peer_type = match me.learner_type {
+            crate::config::LearnerType::Observer => 1,
+            _ => 0,
+        };
+        let _ = write!(
+            conf,
+            "initLimit={}\nsyncLimit={}\nelectionAlg={}\nelectionPort={}\nquorumPort={}\npeerType={peer_type}\nmembership: \n{}\n",
+            config.init_limit,
+            config.sync_limit,
+            config.election_alg,
+            ports(|a| a.election_port),
+            ports(|a| a.quorum_port),
+            config.quorum.config_string(),
+        );
+    }
     let mut envi = String::from("Environment:\n");
     let host_name = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
     let rows = [
