@@ -39,6 +39,10 @@ async fn four_letter_words_answer_in_zookeepers_formats() {
     let mntr = four_letter(server.addr(), "mntr").await;
     assert!(mntr.lines().any(|l| l == "zk_server_state\tstandalone"), "{mntr}");
     assert!(mntr.lines().any(|l| l.starts_with("zk_znode_count\t")), "{mntr}");
+    // Unix: the process's descriptors (this test holds sockets open, so there are several).
+    let value = |key: &str| mntr.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('\t')?.parse::<i64>().ok());
+    let open = value("zk_open_file_descriptor_count").expect("open descriptors");
+    assert!(open > 3 && value("zk_max_file_descriptor_count").is_some_and(|max| max >= open), "{mntr}");
     assert_eq!(four_letter(server.addr(), "wchs").await, "0 connections watching 0 paths\nTotal watches:0\n");
     let conf = four_letter(server.addr(), "conf").await;
     assert!(conf.starts_with(&format!("clientPort={}\n", server.addr().port())), "{conf}");
@@ -58,6 +62,7 @@ async fn admin_server_answers_json_commands() {
     assert_eq!(json["command"], "monitor");
     assert_eq!(json["server_state"], "standalone");
     assert!(json["znode_count"].as_i64().unwrap() >= 4);
+    assert!(json["open_file_descriptor_count"].as_i64().unwrap() > 3);
     let (_, body) = http_get(admin, "/commands").await;
     assert!(body.contains("\"watches_by_path\""), "{body}");
     let (status, body) = http_get(admin, "/commands/nope").await;

@@ -37,11 +37,25 @@ impl From<&MetricValue> for serde_json::Value {
     }
 }
 
+/// Facts about the server process the driver reads from the OS (Unix only in ZooKeeper too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessFacts {
+    /// `open_file_descriptor_count`.
+    pub open_file_descriptors: i64,
+    /// `max_file_descriptor_count` (the soft limit).
+    pub max_file_descriptors: i64,
+}
+
 fn int(value: impl TryInto<i64>) -> MetricValue {
     MetricValue::Int(value.try_into().unwrap_or(i64::MAX))
 }
 
 impl ServerCore {
+    /// Updates the process facts the metrics report (the driver calls it before answering).
+    pub fn set_process_facts(&mut self, facts: Option<ProcessFacts>) {
+        self.process = facts;
+    }
+
     /// Every metric, named as ZooKeeper's `mntr` names them (without the `zk_` prefix).
     pub fn metrics(&self, now: Now) -> Vec<(&'static str, MetricValue)> {
         let stats = &self.stats;
@@ -79,6 +93,10 @@ impl ServerCore {
             metrics.push(("last_proposal_size", int(sizes.last)));
             metrics.push(("max_proposal_size", int(sizes.max)));
             metrics.push(("min_proposal_size", int(sizes.min)));
+        }
+        if let Some(process) = self.process {
+            metrics.push(("open_file_descriptor_count", int(process.open_file_descriptors)));
+            metrics.push(("max_file_descriptor_count", int(process.max_file_descriptors)));
         }
         if let Some(quorum) = &self.quorum {
             metrics.push(("peer_state", MetricValue::Text(quorum.peer_state.clone())));

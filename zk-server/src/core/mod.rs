@@ -59,7 +59,7 @@ use crate::watch::WatchManager;
 
 use conn::Conn;
 pub use four_letter::{HostFacts, VERSION};
-pub use metrics::MetricValue;
+pub use metrics::{MetricValue, ProcessFacts};
 pub use role::{LeaderFacts, QuorumFacts, Role};
 pub use stats::ServerStats;
 
@@ -176,6 +176,8 @@ pub struct ServerCore {
     outputs: VecDeque<Output>,
     /// What `mntr` reports of the ensemble (`None` standalone).
     quorum: Option<QuorumFacts>,
+    /// What `mntr` reports of the process (set by the driver).
+    process: Option<ProcessFacts>,
     stats: ServerStats,
     next_container_check_ms: i64,
     /// Learner: sessions active since the last [`ServerCore::take_touched`], with their timeouts
@@ -223,6 +225,7 @@ impl ServerCore {
             in_flight: VecDeque::new(),
             outputs: VecDeque::new(),
             quorum: None,
+            process: None,
             stats: ServerStats::new(now.mono_ms),
             touched: HashMap::new(),
             pending_revalidations: HashMap::new(),

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::config::ServerConfig;
-use crate::core::{HostFacts, VERSION};
+use crate::core::{HostFacts, ProcessFacts, VERSION};
 
 fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
@@ -76,4 +76,14 @@ pub(super) fn facts(config: &ServerConfig, local_addr: SocketAddr) -> HostFacts 
     }
     let dirs = format!("datadir_size: {data_size}\nlogdir_size: {log_size}\n");
     HostFacts { conf, envi, dirs }
+}
+
+/// Open file descriptors and their soft limit, from `/proc/self` (`None` where there is no procfs).
+pub(super) fn process_facts() -> Option<ProcessFacts> {
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as i64;
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line.trim_start_matches("Max open files").split_whitespace().next()?;
+    let max = if soft == "unlimited" { i64::MAX } else { soft.parse().ok()? };
+    Some(ProcessFacts { open_file_descriptors: open, max_file_descriptors: max })
 }

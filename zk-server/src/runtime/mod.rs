@@ -351,6 +351,9 @@ impl Driver {
                 if word == "dirs" || word == "conf" {
                     self.host = host::facts(&self.config, self.local_addr);
                 }
+                if word == "mntr" {
+                    self.core.set_process_facts(host::process_facts());
+                }
                 let allowed = self.config.four_letter_words.is_enabled(&word);
                 let _ = reply.send(self.core.four_letter(&word, allowed, &self.host, now));
             }
@@ -364,9 +367,13 @@ impl Driver {
                 if matches!(name.as_str(), "dirs" | "conf" | "configuration" | "config") {
                     self.host = host::facts(&self.config, self.local_addr);
                 }
+                if matches!(name.as_str(), "monitor" | "mntr") {
+                    self.core.set_process_facts(host::process_facts());
+                }
                 let _ = reply.send(self.core.admin_command(&name, &self.host, now));
             }
             admin_http::AdminQuery::Metrics(reply) => {
+                self.core.set_process_facts(host::process_facts());
                 let _ = reply.send(self.core.metrics(now));
             }
         }
