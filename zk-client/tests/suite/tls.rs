@@ -29,13 +29,24 @@ fn certificates(dir: &std::path::Path) -> (TlsFiles, rcgen::Certificate, Issuer<
 }
 
 fn client_config(ca: &rcgen::Certificate) -> Arc<rustls::ClientConfig> {
+    client_config_with(ca, None)
+}
+
+/// A config trusting `ca`, presenting `identity` (a certificate chain and its key) when given.
+fn client_config_with(
+    ca: &rcgen::Certificate,
+    identity: Option<(Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>)>,
+) -> Arc<rustls::ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots.add(ca.der().clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let config = match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
+        None => builder.with_no_client_auth(),
+    };
     Arc::new(config)
 }
 
@@ -116,16 +127,8 @@ async fn tls_client_certificates_are_required_when_asked() {
         .await;
     assert_eq!(without.err(), Some(Error::Timeout));
 
-    let (chain, key) = client_cert(&issuer);
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-    let zk = Client::builder().with_tls(Arc::new(config)).connect(&secure.to_string()).await.unwrap();
+    let config = client_config_with(&ca, Some(client_cert(&issuer)));
+    let zk = Client::builder().with_tls(config).connect(&secure.to_string()).await.unwrap();
     zk.create("/with-client-cert", b"", &CreateOptions::ephemeral()).await.unwrap();
     zk.close().await.unwrap();
 }
