@@ -63,7 +63,7 @@ impl ServerCore {
 
     /// Prepares a forwarded write other than `createSession`.
     fn prepare_remote(
-        &self,
+        &mut self,
         session_id: i64,
         op: OpCode,
         body: &mut Bytes,
@@ -89,11 +89,14 @@ impl ServerCore {
             extended_types: self.config.extended_types,
             reconfig_enabled: self.config.reconfig_enabled,
             enforce_quota: self.config.enforce_quota,
-            ensemble: self.reconfig_context(),
+            ensemble: Self::reconfig_context(&self.membership, self.config.role, &self.in_flight, self.last_zxid),
         };
         let prepared = match &request {
-            Request::Multi(multi) => prep::prepare_multi(&self.spec, &ctx, self.last_zxid + 1, now.wall_ms, multi),
-            request => prep::prepare(&self.spec, &ctx, request),
+            Request::Multi(multi) => {
+                let zxid = self.last_zxid + 1;
+                self.spec.with(&self.tree, |tree| prep::prepare_multi(tree, &ctx, zxid, now.wall_ms, multi))
+            }
+            request => self.spec.with(&self.tree, |tree| prep::prepare(tree, &ctx, request)),
         };
         prepared.unwrap_or_else(prep::error)
     }

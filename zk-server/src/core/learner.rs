@@ -140,7 +140,7 @@ impl ServerCore {
         }
         let outcome = self.apply_txn(&entry, now);
         self.last_zxid = self.last_zxid.max(zxid);
-        self.spec = self.tree.clone();
+        self.spec.reset();
         let session_id = entry.header.client_id;
         let is_close = entry.header.op_code == OpCode::CloseSession.code();
         if let Some(&conn_id) = self.session_conn.get(&session_id) {

@@ -8,13 +8,13 @@
 //! ([`ServerCore::take_activated_config`]); its driver carries it out by ending the term and electing
 //! again under the new membership (see `runtime::quorum_peer`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use bytes::Bytes;
 use tracing::{info, warn};
 use zk_proto::OpCode;
 
-use super::{Now, Role, ServerCore};
+use super::{InFlight, Now, Role, ServerCore};
 use crate::config::QuorumConfig;
 use crate::prep::ReconfigContext;
 use crate::tree::CONFIG_PATH;
@@ -55,13 +55,13 @@ impl ServerCore {
             warn!(%err, "cannot write /zookeeper/config");
         }
         if self.in_flight.is_empty() {
-            self.spec = self.tree.clone();
+            self.spec.reset();
         } else {
-            // The trees txns in flight will commit as get the same change.
-            let trees = std::iter::once(&mut self.spec).chain(self.in_flight.iter_mut().map(|f| &mut f.after));
-            for tree in trees {
+            // The speculative tree gets the same change, pending until every txn in flight commits.
+            self.spec.begin(self.last_zxid);
+            self.spec.with(&self.tree, |tree| {
                 let _ = tree.set_data(CONFIG_PATH, Some(&data), -1, version, now.wall_ms, &mut Vec::new());
-            }
+            });
         }
     }
 
@@ -85,13 +85,21 @@ impl ServerCore {
     }
 
     /// What preparing a `reconfig` checks against (only while leading an ensemble).
-    pub(super) fn reconfig_context(&self) -> Option<ReconfigContext<'_>> {
-        let membership = self.membership.as_ref().filter(|_| self.config.role == Role::Leader)?;
+    ///
+    /// An associated function over the fields it reads, so preparation can borrow the speculative tree
+    /// mutably beside it.
+    pub(super) fn reconfig_context<'a>(
+        membership: &'a Option<Membership>,
+        role: Role,
+        in_flight: &VecDeque<InFlight>,
+        last_zxid: i64,
+    ) -> Option<ReconfigContext<'a>> {
+        let membership = membership.as_ref().filter(|_| role == Role::Leader)?;
         Some(ReconfigContext {
             current: &membership.config,
-            in_progress: self.in_flight.iter().any(|f| f.entry.header.op_code == OpCode::Reconfig.code()),
+            in_progress: in_flight.iter().any(|f| f.entry.header.op_code == OpCode::Reconfig.code()),
             synced: &membership.synced,
-            zxid: self.last_zxid + 1,
+            zxid: last_zxid + 1,
             standalone_enabled: membership.standalone_enabled,
         })
     }

@@ -35,6 +35,7 @@ mod pipeline;
 mod read_only;
 mod reply;
 mod role;
+mod speculative;
 pub mod stats;
 mod tick;
 
@@ -54,13 +55,14 @@ use crate::acl::AuthConfig;
 use crate::net::ConnId;
 use crate::prep::Prepared;
 use crate::session::{SessionTimeouts, SessionTracker};
-use crate::tree::{ApplyOutcome, DataTree};
+use crate::tree::DataTree;
 use crate::watch::WatchManager;
 
 use conn::Conn;
 pub use four_letter::{HostFacts, VERSION};
 pub use metrics::{MetricValue, ProcessFacts};
 pub use role::{LeaderFacts, QuorumFacts, Role};
+use speculative::Speculative;
 pub use stats::ServerStats;
 
 /// The clocks an event is stamped with.
@@ -151,11 +153,6 @@ enum Origin {
 struct InFlight {
     entry: TxnEntry,
     origin: Origin,
-    /// The speculative tree right after this txn (an O(1) persistent copy): at commit it becomes the
-    /// committed tree, so each txn is applied once, not once speculatively and again at commit.
-    after: DataTree,
-    /// What applying it did (the same at commit: it applies to the same state).
-    outcome: ApplyOutcome,
 }
 
 /// The sans-IO server (see the module docs).
@@ -165,7 +162,7 @@ pub struct ServerCore {
     /// Committed state: what reads see.
     tree: DataTree,
     /// Committed state plus every in-flight txn: what preparation sees.
-    spec: DataTree,
+    spec: Speculative,
     sessions: SessionTracker,
     watches: WatchManager<ConnId>,
     conns: HashMap<ConnId, Conn>,
@@ -215,7 +212,7 @@ impl ServerCore {
         ServerCore {
             next_container_check_ms: now.mono_ms + config.container_check_interval_ms,
             config,
-            spec: tree.clone(),
+            spec: Speculative::default(),
             tree,
             sessions,
             watches: WatchManager::new(),
@@ -269,15 +266,15 @@ impl ServerCore {
         let header =
             TxnHeader { client_id: session_id, cxid, zxid, time: now.wall_ms, op_code: prepared.op_code.code() };
         let mut entry = TxnEntry { header, body: prepared.body, digest: None };
-        let outcome = self.spec.apply(&entry);
+        let digest = self.spec.apply(&self.tree, &entry);
         if self.config.digest_enabled {
-            entry.digest = Some(TxnDigest { version: crate::tree::DIGEST_VERSION, tree_digest: self.spec.digest() });
+            entry.digest = Some(TxnDigest { version: crate::tree::DIGEST_VERSION, tree_digest: digest });
         }
         if self.config.role == Role::Leader {
             self.stats.proposal_sizes.record(zk_proto::Jute::encoded_len(&entry) as i64);
         }
         self.outputs.push_back(Output::Persist(entry.clone()));
-        self.in_flight.push_back(InFlight { entry, origin, after: self.spec.clone(), outcome });
+        self.in_flight.push_back(InFlight { entry, origin });
         zxid
     }
 }

@@ -113,12 +113,14 @@ impl ServerCore {
             extended_types: self.config.extended_types,
             reconfig_enabled: self.config.reconfig_enabled,
             enforce_quota: self.config.enforce_quota,
-            ensemble: self.reconfig_context(),
+            ensemble: Self::reconfig_context(&self.membership, self.config.role, &self.in_flight, self.last_zxid),
         };
         let zxid = self.last_zxid + 1;
         let prepared = match &incoming.body {
-            Ok(Request::Multi(multi)) => prep::prepare_multi(&self.spec, &ctx, zxid, now.wall_ms, multi),
-            Ok(request) => prep::prepare(&self.spec, &ctx, request),
+            Ok(Request::Multi(multi)) => {
+                self.spec.with(&self.tree, |tree| prep::prepare_multi(tree, &ctx, zxid, now.wall_ms, multi))
+            }
+            Ok(request) => self.spec.with(&self.tree, |tree| prep::prepare(tree, &ctx, request)),
             Err(err) => {
                 debug!(%err, "malformed request body");
                 Err(ErrorCode::MarshallingError)
@@ -202,14 +204,14 @@ impl ServerCore {
             self.commit(in_flight, now);
         }
         if self.in_flight.is_empty() {
-            // Nothing in flight: the speculative tree is the committed one (O(1) with a persistent tree).
-            self.spec = self.tree.clone();
+            self.spec.reset();
         }
     }
 
     fn commit(&mut self, in_flight: InFlight, now: Now) {
-        let InFlight { entry, origin, after, outcome } = in_flight;
-        self.tree = after;
+        let InFlight { entry, origin } = in_flight;
+        let outcome = self.tree.apply(&entry);
+        self.spec.committed(entry.header.zxid);
         self.applied(&entry, &outcome, now);
         match origin {
             Origin::Handshake { conn: Some(conn) } => self.finish_handshake(conn, true, now),

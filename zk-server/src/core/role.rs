@@ -106,7 +106,7 @@ impl ServerCore {
         self.local_sessions = None;
         self.in_flight.clear();
         self.outputs.clear();
-        self.spec = self.tree.clone();
+        self.spec.reset();
         self.last_zxid = self.tree.last_processed_zxid();
         // Closing marks belonged to closeSession txns that may never commit now: start the tracker
         // over from the committed sessions (their expiry is set at the next tick).
@@ -125,7 +125,7 @@ impl ServerCore {
         info!(epoch, "new epoch");
         self.last_zxid = epoch << 32;
         if self.in_flight.is_empty() {
-            self.spec = self.tree.clone();
+            self.spec.reset();
         }
     }
 
@@ -139,7 +139,7 @@ impl ServerCore {
         self.in_flight.clear();
         self.outputs.clear();
         self.last_zxid = tree.last_processed_zxid();
-        self.spec = tree.clone();
+        self.spec.reset();
         self.tree = tree;
         self.note_tree_config();
         self.sessions = SessionTracker::restore(

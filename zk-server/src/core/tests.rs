@@ -329,3 +329,94 @@ fn first_session_id_is_not_zero_on_a_fresh_server() {
     assert_eq!(core.sessions.next_session_id(), crate::session::initial_session_id(0, now.wall_ms));
     assert_ne!(core.sessions.next_session_id(), 0);
 }
+
+/// Pipelined writes from two sessions, committed a few at a time while later ones stay in flight.
+/// Each txn must be exactly what preparing its request against the fully applied earlier txns gives (a
+/// stale speculative read changes a txn, not only a digest), its digest must be the committed tree's
+/// once it commits, and nothing may stay pending once all have committed.
+#[test]
+fn speculative_state_matches_the_committed_tree_at_every_commit() {
+    const OTHER: ConnId = 2;
+    let mut h = Harness::new();
+    let sessions = [(CONN, h.session(CONN).session_id), (OTHER, h.session(OTHER).session_id)];
+    let mut replay = h.core.tree().clone();
+    let auth = AuthConfig::default();
+    let mut seed: u64 = 7;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut xid = 0;
+    for round in 0..80 {
+        let mut sent = Vec::new();
+        for _ in 0..next(12) + 1 {
+            xid += 1;
+            let (conn, session_id) = sessions[next(2) as usize];
+            let path = format!("/n{}", next(6));
+            let request = match next(7) {
+                0 => create(&path, 0),
+                1 => create(&format!("{path}/s"), CreateMode::EphemeralSequential.code()),
+                2 => Request::SetData(SetDataRequest {
+                    path,
+                    data: Some(Bytes::from(vec![b'x'; next(64) as usize])),
+                    version: -1,
+                }),
+                3 => Request::Delete(DeleteRequest { path, version: -1 }),
+                4 => Request::Multi(MultiRequest {
+                    ops: vec![
+                        MultiOp::Create(CreateRequest {
+                            path: format!("{path}/m"),
+                            data: None,
+                            acl: Acl::open_unsafe(),
+                            flags: 0,
+                        }),
+                        MultiOp::Delete(DeleteRequest { path: format!("{path}/m"), version: -1 }),
+                        MultiOp::SetData(SetDataRequest { path: path.clone(), data: None, version: -1 }),
+                    ],
+                }),
+                5 => Request::SetAcl(SetAclRequest { path, acl: Acl::open_unsafe(), version: -1 }),
+                _ => create(&format!("{path}/e{round}"), CreateMode::Ephemeral.code()),
+            };
+            h.send(conn, xid, request.clone());
+            sent.push((session_id, request));
+        }
+        let mut proposed = Vec::new();
+        while let Some(Output::Persist(entry)) = h.core.poll_output() {
+            proposed.push(entry);
+        }
+        assert_eq!(proposed.len(), sent.len());
+        for (entry, (session_id, request)) in proposed.iter().zip(&sent) {
+            let ctx = crate::prep::PrepContext {
+                auth: &auth,
+                ids: &[],
+                session_id: *session_id,
+                extended_types: true,
+                reconfig_enabled: false,
+                enforce_quota: false,
+                ensemble: None,
+            };
+            let expected = match request {
+                Request::Multi(multi) => {
+                    crate::prep::prepare_multi(&replay, &ctx, entry.header.zxid, entry.header.time, multi)
+                }
+                request => crate::prep::prepare(&replay, &ctx, request),
+            }
+            .unwrap_or_else(crate::prep::error);
+            assert_eq!((expected.op_code.code(), &expected.body), (entry.header.op_code, &entry.body));
+            replay.apply(entry);
+        }
+        // Commit a prefix, one txn at a time; the rest stays in flight into the next round.
+        let commit = proposed.len().saturating_sub(next(5) as usize);
+        for entry in &proposed[..commit] {
+            h.core.durable(entry.header.zxid, at(h.now));
+            let digest = entry.digest.as_ref().expect("digests are enabled").tree_digest;
+            assert_eq!(h.core.tree().digest(), digest, "zxid {:#x}", entry.header.zxid);
+        }
+    }
+    let last = h.core.last_zxid();
+    h.core.durable(last, at(h.now));
+    assert_eq!(h.core.spec.pending_nodes(), 0);
+    assert_eq!(h.core.tree().digest(), replay.digest());
+    assert_eq!(h.core.tree().recompute_digest(), replay.recompute_digest());
+    assert!(h.core.tree().get_all_children_number("/") > 5, "the script built a tree");
+}

@@ -50,7 +50,7 @@ impl ServerCore {
         for session_id in self.sessions.expire(now.mono_ms) {
             info!(session = format_args!("{session_id:#x}"), "session expired");
             self.stats.expired_sessions += 1;
-            let prepared = prep::close_session(&self.spec, session_id);
+            let prepared = self.spec.with(&self.tree, |tree| prep::close_session(tree, session_id));
             self.propose(session_id, 0, prepared, Origin::Internal, now);
         }
         if now.mono_ms >= self.next_container_check_ms {
@@ -93,7 +93,7 @@ impl ServerCore {
                 ensemble: None,
             };
             // Another write may have changed the node since: then the delete fails harmlessly.
-            if let Ok(prepared) = prep::prepare(&self.spec, &ctx, &request) {
+            if let Ok(prepared) = self.spec.with(&self.tree, |tree| prep::prepare(tree, &ctx, &request)) {
                 self.propose(0, 0, prepared, Origin::Internal, now);
             }
         }

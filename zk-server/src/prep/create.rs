@@ -7,7 +7,7 @@ use zk_proto::{
 };
 
 use super::{check, node, parent_for_change, PrepContext, Prepared};
-use crate::tree::{path, DataTree};
+use crate::tree::{path, DataTree, NodeRead};
 
 /// The fields every create flavour shares.
 struct Create<'r> {
@@ -18,8 +18,8 @@ struct Create<'r> {
     ttl: i64,
 }
 
-pub(super) fn create(
-    tree: &DataTree,
+pub(super) fn create<S: NodeRead>(
+    tree: &DataTree<S>,
     ctx: &PrepContext<'_>,
     op: OpCode,
     request: &CreateRequest,
@@ -28,8 +28,8 @@ pub(super) fn create(
     prepare(tree, ctx, op, create)
 }
 
-pub(super) fn create_ttl(
-    tree: &DataTree,
+pub(super) fn create_ttl<S: NodeRead>(
+    tree: &DataTree<S>,
     ctx: &PrepContext<'_>,
     request: &CreateTtlRequest,
 ) -> Result<Prepared, ErrorCode> {
@@ -48,7 +48,12 @@ fn validate_ttl(mode: CreateMode, ttl: i64) -> Result<(), ErrorCode> {
     }
 }
 
-fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, op: OpCode, create: Create<'_>) -> Result<Prepared, ErrorCode> {
+fn prepare<S: NodeRead>(
+    tree: &DataTree<S>,
+    ctx: &PrepContext<'_>,
+    op: OpCode,
+    create: Create<'_>,
+) -> Result<Prepared, ErrorCode> {
     // The checks run in ZooKeeper's order, so each bad request gets the same error code as there.
     let mode = CreateMode::try_from(create.flags).map_err(|_| ErrorCode::BadArguments)?;
     if mode.is_ttl() && !ctx.extended_types {

@@ -17,7 +17,7 @@ use zk_proto::{
 };
 
 use crate::acl::AuthConfig;
-use crate::tree::{path, DataTree, Node, CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH};
+use crate::tree::{path, DataTree, Node, NodeRead, CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH};
 
 pub use multi::prepare_multi;
 pub use reconfig::{reconfig, PreparedReconfig, ReconfigContext};
@@ -58,7 +58,11 @@ impl Prepared {
 }
 
 /// Prepares one write request (anything but `multi`, see [`prepare_multi`]) against `tree`.
-pub fn prepare(tree: &DataTree, ctx: &PrepContext<'_>, request: &Request) -> Result<Prepared, ErrorCode> {
+pub fn prepare<S: NodeRead>(
+    tree: &DataTree<S>,
+    ctx: &PrepContext<'_>,
+    request: &Request,
+) -> Result<Prepared, ErrorCode> {
     match request {
         Request::Create(r) => create::create(tree, ctx, OpCode::Create, r),
         Request::Create2(r) => create::create(tree, ctx, OpCode::Create2, r),
@@ -120,7 +124,7 @@ pub fn create_session(time_out: i32) -> Prepared {
 /// A session with so many ephemerals that the list would not fit a txn log record gets a closeSession
 /// without a list instead (ZooKeeper's `closeSessionTxn.enabled=false` form): applying it deletes whatever
 /// ephemerals the session has at that point, which is the same set, so replay is unchanged.
-pub fn close_session(tree: &DataTree, session_id: i64) -> Prepared {
+pub fn close_session<S: NodeRead>(tree: &DataTree<S>, session_id: i64) -> Prepared {
     let mut paths: Vec<String> = tree.ephemerals(session_id).map(str::to_owned).collect();
     let listed_len: usize = paths.iter().map(|path| 4 + path.len()).sum();
     if listed_len > MAX_CLOSE_SESSION_LIST {
@@ -136,7 +140,12 @@ pub fn close_session(tree: &DataTree, session_id: i64) -> Prepared {
 /// reading our log accepts the record too).
 const MAX_CLOSE_SESSION_LIST: usize = zk_proto::DEFAULT_MAX_FRAME;
 
-fn delete(tree: &DataTree, ctx: &PrepContext<'_>, path: &str, version: i32) -> Result<Prepared, ErrorCode> {
+fn delete<S: NodeRead>(
+    tree: &DataTree<S>,
+    ctx: &PrepContext<'_>,
+    path: &str,
+    version: i32,
+) -> Result<Prepared, ErrorCode> {
     let parent = parent_for_change(path)?;
     if is_special(path) {
         return Err(ErrorCode::BadArguments);
@@ -152,7 +161,7 @@ fn delete(tree: &DataTree, ctx: &PrepContext<'_>, path: &str, version: i32) -> R
 }
 
 /// The internal delete of an empty container or expired TTL node (issued by the reaper).
-fn delete_container(tree: &DataTree, path: &str) -> Result<Prepared, ErrorCode> {
+fn delete_container<S: NodeRead>(tree: &DataTree<S>, path: &str) -> Result<Prepared, ErrorCode> {
     parent_for_change(path)?;
     let node = node(tree, path)?;
     if node.num_children() > 0 {
@@ -180,11 +189,11 @@ fn is_special(path: &str) -> bool {
     matches!(path, "/" | ZOOKEEPER_PATH | QUOTA_PATH | CONFIG_PATH)
 }
 
-fn node<'t>(tree: &'t DataTree, path: &str) -> Result<&'t Node, ErrorCode> {
+fn node<'t, S: NodeRead>(tree: &'t DataTree<S>, path: &str) -> Result<&'t Node, ErrorCode> {
     tree.get(path).ok_or(ErrorCode::NoNode)
 }
 
-fn check(tree: &DataTree, ctx: &PrepContext<'_>, path: &str, perm: i32) -> Result<(), ErrorCode> {
+fn check<S: NodeRead>(tree: &DataTree<S>, ctx: &PrepContext<'_>, path: &str, perm: i32) -> Result<(), ErrorCode> {
     let acl = tree.acl(path).ok_or(ErrorCode::NoNode)?;
     ctx.auth.check_acl(&acl, ctx.ids, perm)
 }

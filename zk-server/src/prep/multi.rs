@@ -4,7 +4,7 @@
 use zk_proto::{ErrorCode, ErrorTxn, MultiOp, MultiRequest, MultiTxn, OpCode, Request, TxnBody, TxnEntry, TxnHeader};
 
 use super::{prepare, PrepContext, Prepared};
-use crate::tree::DataTree;
+use crate::tree::{DataTree, NodeRead, PendingChanges};
 
 fn as_request(op: &MultiOp) -> Request {
     match op {
@@ -30,8 +30,8 @@ fn error_body(err: ErrorCode) -> TxnBody {
 /// op becomes an `ErrorTxn` with its code and every later op an `ErrorTxn` with
 /// `RuntimeInconsistency`; applying such a multi changes nothing (see `DataTree::apply`). A multi holding
 /// read ops is malformed as a whole (`MarshallingError`), as in ZooKeeper.
-pub fn prepare_multi(
-    tree: &DataTree,
+pub fn prepare_multi<S: NodeRead>(
+    tree: &DataTree<S>,
     ctx: &PrepContext<'_>,
     zxid: i64,
     time: i64,
@@ -40,8 +40,9 @@ pub fn prepare_multi(
     if multi.ops.iter().any(MultiOp::is_read) {
         return Err(ErrorCode::MarshallingError);
     }
-    // A scratch copy (O(1): the tree is persistent) on which each prepared op is applied in turn.
-    let mut scratch = tree.clone();
+    // A scratch layer over the tree, on which each prepared op is applied in turn.
+    let mut changes = PendingChanges::default();
+    let mut scratch = tree.overlay(&mut changes, tree.meta().clone());
     let mut failed = false;
     let mut txns = Vec::with_capacity(multi.ops.len());
     for op in &multi.ops {

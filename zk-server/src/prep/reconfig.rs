@@ -22,7 +22,7 @@ use zk_proto::{ErrorCode, OpCode, ReconfigRequest, SetDataTxn, TxnBody};
 use super::{check, PrepContext, Prepared};
 use crate::config::{QuorumConfig, QuorumServer};
 use crate::election::QuorumVerifier;
-use crate::tree::{DataTree, CONFIG_PATH};
+use crate::tree::{DataTree, NodeRead, CONFIG_PATH};
 
 /// What preparing a `reconfig` needs to know of the ensemble; only a leader has it (ZooKeeper's
 /// `LeaderZooKeeperServer`, `QuorumPeer.getLastSeenQuorumVerifier`, `Leader.isQuorumSynced`).
@@ -50,8 +50,8 @@ pub struct PreparedReconfig {
 }
 
 /// Prepares `request` (see the module docs). `ensemble` is `None` on a server that is not leading.
-pub fn reconfig(
-    tree: &DataTree,
+pub fn reconfig<S: NodeRead>(
+    tree: &DataTree<S>,
     ctx: &PrepContext<'_>,
     ensemble: Option<&ReconfigContext<'_>>,
     request: &ReconfigRequest,

@@ -9,7 +9,7 @@ use super::digest::DIGEST_VERSION;
 use super::ops::NewNode;
 use super::outcome::{ApplyOutcome, OpResult, WatchTrigger};
 use super::path::split_last;
-use super::DataTree;
+use super::{DataTree, NodeStore};
 
 /// The sub-txn types ZooKeeper accepts inside a multi; any other type stops the multi where it stands.
 fn is_multi_sub_op(op: OpCode) -> bool {
@@ -27,7 +27,7 @@ fn is_multi_sub_op(op: OpCode) -> bool {
     )
 }
 
-impl DataTree {
+impl<S: NodeStore> DataTree<S> {
     /// Applies one txn, exactly as ZooKeeper 3.8's `DataTree.processTxn` does.
     ///
     /// Applying the same txns in the same order to equal trees gives equal trees (same nodes, stats, ACL
@@ -40,8 +40,8 @@ impl DataTree {
         let header = &entry.header;
         let mut triggers = Vec::new();
         let result = self.apply_op(header, header.op_code, &entry.body, &mut triggers);
-        if header.zxid > self.last_processed_zxid {
-            self.last_processed_zxid = header.zxid;
+        if header.zxid > self.meta.last_processed_zxid {
+            self.meta.last_processed_zxid = header.zxid;
         }
         if let Some(false) = self.digest_matches(entry) {
             tracing::debug!(zxid = header.zxid, "tree digest differs from the txn's digest");

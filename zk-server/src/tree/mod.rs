@@ -36,6 +36,7 @@ mod outcome;
 pub mod path;
 mod quota;
 mod snapshot;
+pub mod store;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -52,6 +53,7 @@ pub use node::Node;
 pub use outcome::{ApplyOutcome, OpResult, WatchTrigger};
 pub use quota::{LIMIT_NODE, STAT_NODE};
 pub use snapshot::{DataTreeBuilder, SnapshotError, SnapshotNode};
+pub use store::{NodeMap, NodeRead, NodeStore, Overlay, PendingChanges};
 
 /// ZooKeeper's system node.
 pub const ZOOKEEPER_PATH: &str = "/zookeeper";
@@ -61,9 +63,19 @@ pub const QUOTA_PATH: &str = "/zookeeper/quota";
 pub const CONFIG_PATH: &str = "/zookeeper/config";
 
 /// The in-memory znode tree (see the module docs).
+///
+/// `S` is where the nodes live: the committed tree's [`NodeMap`], or an [`Overlay`] of pending changes
+/// over it, which is what write requests are prepared against.
 #[derive(Debug, Clone)]
-pub struct DataTree {
-    nodes: OrdMap<Arc<str>, Arc<Node>>,
+pub struct DataTree<S = NodeMap> {
+    nodes: S,
+    meta: TreeMeta,
+}
+
+/// Everything of a tree but its nodes: the ACL cache, the per-kind indexes, the quota roots and the
+/// running totals. All persistent, so cloning is O(1).
+#[derive(Debug, Clone)]
+pub struct TreeMeta {
     acls: AclCache,
     ephemerals: OrdMap<i64, OrdSet<Arc<str>>>,
     containers: OrdSet<Arc<str>>,
@@ -107,7 +119,7 @@ impl DataTree {
         }
         // ZooKeeper calls setACL(config, READ_ACL_UNSAFE, -1) on the fresh node.
         let _ = tree.set_acl(CONFIG_PATH, &Acl::read_unsafe(), -1);
-        tree.data_size = tree.recompute_data_size();
+        tree.meta.data_size = tree.recompute_data_size();
         tree
     }
 
@@ -115,17 +127,63 @@ impl DataTree {
     pub(crate) fn empty() -> DataTree {
         DataTree {
             nodes: OrdMap::new(),
-            acls: AclCache::new(),
-            ephemerals: OrdMap::new(),
-            containers: OrdSet::new(),
-            ttls: OrdSet::new(),
-            quotas: OrdSet::new(),
-            digest: AdHash::default(),
-            data_size: 0,
-            last_processed_zxid: 0,
+            meta: TreeMeta {
+                acls: AclCache::new(),
+                ephemerals: OrdMap::new(),
+                containers: OrdSet::new(),
+                ttls: OrdSet::new(),
+                quotas: OrdSet::new(),
+                digest: AdHash::default(),
+                data_size: 0,
+                last_processed_zxid: 0,
+            },
         }
     }
 
+    /// Every node's path, in no particular order (nodes orphaned by a replayed delete included).
+    pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
+        self.nodes.keys().map(|path| &**path)
+    }
+
+    /// The tree digest recomputed from every node (slow; for checks and tests).
+    pub fn recompute_digest(&self) -> i64 {
+        let mut hash = AdHash::default();
+        for (path, node) in self.nodes.iter() {
+            hash.add(node_digest(path, node.data.as_deref(), &node.stat));
+        }
+        hash.value()
+    }
+
+    fn recompute_data_size(&self) -> i64 {
+        let mut size: i64 = 0;
+        for (path, node) in self.nodes.iter() {
+            size += node_size(path, node.data.as_deref());
+        }
+        // The "" alias of the root: no path characters, the root's data once more.
+        size + self.get("/").map_or(0, |root| node_size("", root.data.as_deref()))
+    }
+}
+
+impl<S: NodeRead> DataTree<S> {
+    /// This tree seen through `changes`, with `meta` as the rest of that state (see [`store`]).
+    pub fn overlay<'a>(&'a self, changes: &'a mut PendingChanges, meta: TreeMeta) -> DataTree<Overlay<'a, S>> {
+        DataTree { nodes: Overlay::new(&self.nodes, changes), meta }
+    }
+
+    /// Everything but the nodes (O(1) to clone).
+    pub fn meta(&self) -> &TreeMeta {
+        &self.meta
+    }
+}
+
+impl<B> DataTree<Overlay<'_, B>> {
+    /// Ends the overlay view, handing back the rest of its state.
+    pub fn into_meta(self) -> TreeMeta {
+        self.meta
+    }
+}
+
+impl<S: NodeRead> DataTree<S> {
     /// The node at `path`.
     pub fn get(&self, path: &str) -> Option<&Node> {
         self.nodes.get(key(path)).map(|node| &**node)
@@ -133,12 +191,7 @@ impl DataTree {
 
     /// Whether `path` exists.
     pub fn exists(&self, path: &str) -> bool {
-        self.nodes.contains_key(key(path))
-    }
-
-    /// Every node's path, in no particular order (nodes orphaned by a replayed delete included).
-    pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
-        self.nodes.keys().map(|path| &**path)
+        self.nodes.entry(key(path)).is_some()
     }
 
     /// The client view of a node's stat.
@@ -158,7 +211,7 @@ impl DataTree {
     }
 
     pub(crate) fn acl_of(&self, node: &Node) -> Arc<[Acl]> {
-        self.acls.get(node.acl).unwrap_or_else(|| Arc::from(Vec::new()))
+        self.meta.acls.get(node.acl).unwrap_or_else(|| Arc::from(Vec::new()))
     }
 
     /// A node's children names, in byte order.
@@ -168,27 +221,27 @@ impl DataTree {
 
     /// The paths of the ephemeral nodes owned by `session`, in order.
     pub fn ephemerals(&self, session: i64) -> impl Iterator<Item = &str> + '_ {
-        self.ephemerals.get(&session).into_iter().flat_map(|paths| paths.iter().map(|p| &**p))
+        self.meta.ephemerals.get(&session).into_iter().flat_map(|paths| paths.iter().map(|p| &**p))
     }
 
     /// The sessions owning at least one ephemeral node.
     pub fn sessions_with_ephemerals(&self) -> impl Iterator<Item = i64> + '_ {
-        self.ephemerals.keys().copied()
+        self.meta.ephemerals.keys().copied()
     }
 
     /// The number of ephemeral nodes.
     pub fn ephemerals_count(&self) -> usize {
-        self.ephemerals.values().map(OrdSet::len).sum()
+        self.meta.ephemerals.values().map(OrdSet::len).sum()
     }
 
     /// The paths of every container node, in order.
     pub fn containers(&self) -> impl Iterator<Item = &str> + '_ {
-        self.containers.iter().map(|p| &**p)
+        self.meta.containers.iter().map(|p| &**p)
     }
 
     /// The paths of every TTL node, in order.
     pub fn ttl_nodes(&self) -> impl Iterator<Item = &str> + '_ {
-        self.ttls.iter().map(|p| &**p)
+        self.meta.ttls.iter().map(|p| &**p)
     }
 
     /// The number of descendants of `path` (`getAllChildrenNumber`); 0 for a missing node.
@@ -222,72 +275,56 @@ impl DataTree {
     /// counted under `""` and `/`) of the path length in UTF-16 units plus the data length, kept
     /// incrementally as ZooKeeper's cached value is.
     pub fn approximate_data_size(&self) -> i64 {
-        self.data_size
+        self.meta.data_size
     }
 
     /// The tree digest (`TxnDigest.treeDigest`, digest version [`DIGEST_VERSION`]).
     pub fn digest(&self) -> i64 {
-        self.digest.value()
-    }
-
-    /// The tree digest recomputed from every node (slow; for checks and tests).
-    pub fn recompute_digest(&self) -> i64 {
-        let mut hash = AdHash::default();
-        for (path, node) in self.nodes.iter() {
-            hash.add(node_digest(path, node.data.as_deref(), &node.stat));
-        }
-        hash.value()
+        self.meta.digest.value()
     }
 
     /// The zxid of the last txn applied.
     pub fn last_processed_zxid(&self) -> i64 {
-        self.last_processed_zxid
+        self.meta.last_processed_zxid
     }
 
     /// Sets the last processed zxid (after loading a snapshot, or when a leader starts an epoch).
     pub fn set_last_processed_zxid(&mut self, zxid: i64) {
-        self.last_processed_zxid = zxid;
+        self.meta.last_processed_zxid = zxid;
     }
 
     /// The ACL cache (its entries form a snapshot's ACL section).
     pub fn acl_cache(&self) -> &AclCache {
-        &self.acls
+        &self.meta.acls
     }
+}
 
-    fn recompute_data_size(&self) -> i64 {
-        let mut size: i64 = 0;
-        for (path, node) in self.nodes.iter() {
-            size += node_size(path, node.data.as_deref());
-        }
-        // The "" alias of the root: no path characters, the root's data once more.
-        size + self.get("/").map_or(0, |root| node_size("", root.data.as_deref()))
-    }
-
+impl<S: NodeStore> DataTree<S> {
     // ----- primitives keeping the digest and size in step -----
 
     /// Inserts (or replaces) a node, keeping the digest right; returns the replaced node.
     fn insert_node(&mut self, path: Arc<str>, node: Node) -> Option<Arc<Node>> {
-        self.digest.add(node.digest);
+        self.meta.digest.add(node.digest);
         let old = self.nodes.insert(path, Arc::new(node))?;
-        self.digest.remove(old.digest);
+        self.meta.digest.remove(old.digest);
         Some(old)
     }
 
     /// Removes a node, keeping the digest right.
     fn remove_node(&mut self, path: &str) -> Option<Arc<Node>> {
         let node = self.nodes.remove(path)?;
-        self.digest.remove(node.digest);
+        self.meta.digest.remove(node.digest);
         Some(node)
     }
 
     /// Changes a node in place (copying it if a snapshot shares it) and refreshes its digest.
     fn modify<R>(&mut self, path: &str, change: impl FnOnce(&mut Node) -> R) -> Option<R> {
         let path = key(path);
-        let node = Arc::make_mut(self.nodes.get_mut(path)?);
-        self.digest.remove(node.digest);
+        let node = self.nodes.get_mut(path)?;
+        self.meta.digest.remove(node.digest);
         let result = change(node);
         node.refresh_digest(path);
-        self.digest.add(node.digest);
+        self.meta.digest.add(node.digest);
         Some(result)
     }
 }

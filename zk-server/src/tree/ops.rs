@@ -9,7 +9,7 @@ use zk_proto::{Acl, ErrorCode, EventType, NodeKind, Stat, StatPersisted};
 use super::node::Node;
 use super::outcome::WatchTrigger;
 use super::path::split_last;
-use super::{key, node_size, DataTree};
+use super::{key, node_size, DataTree, NodeStore};
 
 /// What a create needs besides the path.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ fn own(data: Option<&Bytes>) -> Option<Bytes> {
     data.map(|data| if data.is_empty() { Bytes::new() } else { Bytes::copy_from_slice(data) })
 }
 
-impl DataTree {
+impl<S: NodeStore> DataTree<S> {
     /// `createNode`: adds a node under an existing parent.
     ///
     /// As ZooKeeper: the ACL is counted in the cache before the existence check (so a failed replay
@@ -52,14 +52,14 @@ impl DataTree {
         }
         let path: Arc<str> = path.into();
         // One lookup for the parent: copied here if a snapshot shares it (even if the create then fails).
-        let parent = Arc::make_mut(self.nodes.get_mut(key(parent_name)).ok_or(ErrorCode::NoNode)?);
-        let parent_acl = self.acls.get(parent.acl).unwrap_or_else(|| Arc::from(Vec::new()));
+        let parent = self.nodes.get_mut(key(parent_name)).ok_or(ErrorCode::NoNode)?;
+        let parent_acl = self.meta.acls.get(parent.acl).unwrap_or_else(|| Arc::from(Vec::new()));
         let exists = parent.children.contains(&path);
-        let acl_index = self.acls.intern(new.acl);
+        let acl_index = self.meta.acls.intern(new.acl);
         if exists {
             return Err(ErrorCode::NodeExists);
         }
-        self.digest.remove(parent.digest);
+        self.meta.digest.remove(parent.digest);
         let cversion =
             if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
         if cversion > parent.stat.cversion {
@@ -68,7 +68,7 @@ impl DataTree {
         }
         parent.children.insert(path.clone());
         parent.refresh_digest(key(parent_name));
-        self.digest.add(parent.digest);
+        self.meta.digest.add(parent.digest);
         let stat = StatPersisted {
             czxid: new.zxid,
             mzxid: new.zxid,
@@ -84,13 +84,13 @@ impl DataTree {
         let client_stat = node.stat();
         let node_acl = self.acl_of(&node);
         let data_len = node.data.as_ref().map_or(0, Bytes::len);
-        self.data_size += node_size(&path, node.data.as_deref());
+        self.meta.data_size += node_size(&path, node.data.as_deref());
         if let Some(orphan) = self.insert_node(path.clone(), node) {
             // Left behind by a replayed delete of a non-empty node; ZooKeeper overwrites it too.
             tracing::warn!(path = &*path, "create replaces an orphaned node");
-            self.data_size -= node_size(&path, orphan.data.as_deref());
+            self.meta.data_size -= node_size(&path, orphan.data.as_deref());
             self.untrack_kind(&path, &orphan);
-            self.acls.remove_usage(orphan.acl);
+            self.meta.acls.remove_usage(orphan.acl);
         }
         self.track_kind(&path, new.ephemeral_owner);
         self.quota_after_create(parent_name, child_name, &path, data_len);
@@ -130,8 +130,8 @@ impl DataTree {
             tracing::warn!(path, children = node.children.len(), "deleted a node that still had children");
         }
         let node_acl = self.acl_of(&node);
-        self.acls.remove_usage(node.acl);
-        self.data_size -= node_size(path, node.data.as_deref());
+        self.meta.acls.remove_usage(node.acl);
+        self.meta.data_size -= node_size(path, node.data.as_deref());
         self.untrack_kind(path, &node);
         self.quota_after_delete(parent_name, child_name, path, node.data.as_ref().map_or(0, Bytes::len));
         let parent_acl = self.acl(parent_name).unwrap_or_else(|| Arc::from(Vec::new()));
@@ -168,7 +168,7 @@ impl DataTree {
                 (old_len, old_size, node.stat())
             })
             .ok_or(ErrorCode::NoNode)?;
-        self.data_size += new_size - old_size;
+        self.meta.data_size += new_size - old_size;
         self.quota_after_set_data(path, old_len, new_len);
         let acl = self.acl(path).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: key(path).to_owned(), event: EventType::NodeDataChanged, acl });
@@ -179,8 +179,8 @@ impl DataTree {
     /// use of a list moves it to a fresh index, as in ZooKeeper); aversion is set from the txn.
     pub(crate) fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {
         let old = self.get(path).ok_or(ErrorCode::NoNode)?.acl;
-        self.acls.remove_usage(old);
-        let index = self.acls.intern(acl);
+        self.meta.acls.remove_usage(old);
+        let index = self.meta.acls.intern(acl);
         self.modify(path, |node| {
             node.stat.aversion = version;
             node.acl = index;
@@ -212,9 +212,9 @@ impl DataTree {
         listed: Option<&[String]>,
         triggers: &mut Vec<WatchTrigger>,
     ) -> Vec<String> {
-        let mut remaining = self.ephemerals.remove(&session).unwrap_or_default();
+        let mut remaining = self.meta.ephemerals.remove(&session).unwrap_or_default();
         let mut deleted = Vec::new();
-        let mut delete = |tree: &mut DataTree, path: &str| match tree.delete_node(path, zxid, triggers) {
+        let mut delete = |tree: &mut DataTree<S>, path: &str| match tree.delete_node(path, zxid, triggers) {
             Ok(()) => deleted.push(path.to_owned()),
             Err(err) => tracing::warn!(path, session, ?err, "ephemeral of a closed session not deleted"),
         };
@@ -237,13 +237,13 @@ impl DataTree {
         match NodeKind::from_ephemeral_owner(owner) {
             NodeKind::Persistent => {}
             NodeKind::Container => {
-                self.containers.insert(path.clone());
+                self.meta.containers.insert(path.clone());
             }
             NodeKind::Ttl(_) => {
-                self.ttls.insert(path.clone());
+                self.meta.ttls.insert(path.clone());
             }
             NodeKind::Ephemeral(session) => {
-                self.ephemerals.entry(session).or_default().insert(path.clone());
+                self.meta.ephemerals.entry(session).or_default().insert(path.clone());
             }
         }
     }
@@ -252,16 +252,16 @@ impl DataTree {
         match node.kind() {
             NodeKind::Persistent => {}
             NodeKind::Container => {
-                self.containers.remove(path);
+                self.meta.containers.remove(path);
             }
             NodeKind::Ttl(_) => {
-                self.ttls.remove(path);
+                self.meta.ttls.remove(path);
             }
             NodeKind::Ephemeral(session) => {
-                if let Some(paths) = self.ephemerals.get_mut(&session) {
+                if let Some(paths) = self.meta.ephemerals.get_mut(&session) {
                     paths.remove(path);
                     if paths.is_empty() {
-                        self.ephemerals.remove(&session);
+                        self.meta.ephemerals.remove(&session);
                     }
                 }
             }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use zk_proto::ErrorCode;
 
-use super::{DataTree, QUOTA_PATH};
+use super::{DataTree, NodeRead, NodeStore, QUOTA_PATH};
 
 /// The limits node name.
 pub const LIMIT_NODE: &str = "zookeeper_limits";
@@ -74,26 +74,7 @@ fn format_stats(count: i64, bytes: i64, extra: &std::collections::BTreeMap<Strin
     out
 }
 
-impl DataTree {
-    /// The deepest quota root that is a prefix of `path` (`getMaxPrefixWithQuota`), never `/`.
-    fn quota_root_of(&self, path: &str) -> Option<String> {
-        if self.quotas.is_empty() {
-            return None;
-        }
-        let normalized = normalize(path);
-        let mut candidate = normalized.as_str();
-        loop {
-            if candidate.len() > 1 && self.quotas.contains(candidate) {
-                return Some(candidate.to_owned());
-            }
-            let slash = candidate.rfind('/')?;
-            if slash == 0 {
-                return None;
-            }
-            candidate = &candidate[..slash];
-        }
-    }
-
+impl<S: NodeStore> DataTree<S> {
     /// `updateQuotaStat`: adds to the stats node of `root` in place.
     fn add_to_quota_stats(&mut self, root: &str, bytes_diff: i64, count_diff: i64) {
         let stat_path = format!("{QUOTA_PATH}{root}/{STAT_NODE}");
@@ -127,7 +108,7 @@ impl DataTree {
     pub(crate) fn quota_after_create(&mut self, parent: &str, child: &str, path: &str, data_len: usize) {
         if let Some(root) = parent.strip_prefix(QUOTA_PATH).filter(|root| !root.is_empty()) {
             if child == LIMIT_NODE {
-                self.quotas.insert(Arc::from(normalize(root)));
+                self.meta.quotas.insert(Arc::from(normalize(root)));
             } else if child == STAT_NODE {
                 self.recount_quota(root);
             }
@@ -144,9 +125,9 @@ impl DataTree {
                 let root = normalize(root);
                 let below = format!("{root}/");
                 let doomed: Vec<Arc<str>> =
-                    self.quotas.iter().filter(|q| ***q == *root || q.starts_with(&below)).cloned().collect();
+                    self.meta.quotas.iter().filter(|q| ***q == *root || q.starts_with(&below)).cloned().collect();
                 for quota in doomed {
-                    self.quotas.remove(&quota);
+                    self.meta.quotas.remove(&quota);
                 }
             }
         }
@@ -185,7 +166,28 @@ impl DataTree {
         }
         for root in roots {
             self.recount_quota(&root);
-            self.quotas.insert(Arc::from(normalize(&root)));
+            self.meta.quotas.insert(Arc::from(normalize(&root)));
+        }
+    }
+}
+
+impl<S: NodeRead> DataTree<S> {
+    /// The deepest quota root that is a prefix of `path` (`getMaxPrefixWithQuota`), never `/`.
+    pub(super) fn quota_root_of(&self, path: &str) -> Option<String> {
+        if self.meta.quotas.is_empty() {
+            return None;
+        }
+        let normalized = normalize(path);
+        let mut candidate = normalized.as_str();
+        loop {
+            if candidate.len() > 1 && self.meta.quotas.contains(candidate) {
+                return Some(candidate.to_owned());
+            }
+            let slash = candidate.rfind('/')?;
+            if slash == 0 {
+                return None;
+            }
+            candidate = &candidate[..slash];
         }
     }
 
@@ -230,7 +232,7 @@ impl DataTree {
 
     /// The registered quota roots (normalized), in order.
     pub fn quota_roots(&self) -> impl Iterator<Item = &str> + '_ {
-        self.quotas.iter().map(|root| &**root)
+        self.meta.quotas.iter().map(|root| &**root)
     }
 }
 

@@ -113,7 +113,7 @@ impl DataTreeBuilder {
 
     /// Adds one ACL cache entry.
     pub fn acl(&mut self, index: i64, acl: Vec<Acl>) -> &mut Self {
-        self.tree.acls.insert_loaded(index, acl);
+        self.tree.meta.acls.insert_loaded(index, acl);
         self
     }
 
@@ -129,10 +129,10 @@ impl DataTreeBuilder {
         stat: StatPersisted,
     ) -> Result<&mut Self, SnapshotError> {
         let tree = &mut self.tree;
-        if !tree.acls.contains(acl_index) {
+        if !tree.meta.acls.contains(acl_index) {
             tracing::warn!(path, acl_index, "snapshot node refers to an unknown ACL");
         }
-        tree.acls.add_usage(acl_index);
+        tree.meta.acls.add_usage(acl_index);
         let is_root = path.is_empty() || path == "/";
         match (is_root, self.has_root) {
             (false, false) => return Err(SnapshotError::RootNotFirst(path.to_owned())),
@@ -153,7 +153,7 @@ impl DataTreeBuilder {
         }
         if let Some(replaced) = tree.insert_node(path, node) {
             // A path listed twice: the later record wins, as in ZooKeeper.
-            tree.acls.remove_usage(replaced.acl);
+            tree.meta.acls.remove_usage(replaced.acl);
         }
         Ok(self)
     }
@@ -165,11 +165,11 @@ impl DataTreeBuilder {
             return Err(SnapshotError::Empty);
         }
         let mut tree = self.tree;
-        tree.acls.purge_unused();
+        tree.meta.acls.purge_unused();
         // As ZooKeeper: the size is taken before the quota stats nodes are recounted.
-        tree.data_size = tree.recompute_data_size();
+        tree.meta.data_size = tree.recompute_data_size();
         tree.setup_quotas();
-        tree.last_processed_zxid = last_processed_zxid;
+        tree.meta.last_processed_zxid = last_processed_zxid;
         Ok(tree)
     }
 }
