@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
+use bytes::Bytes;
 use tracing::info;
 use zk_proto::{OpCode, TxnBody};
 
@@ -114,7 +115,11 @@ fn write_sections<W: Write>(
     let acls: Vec<_> = tree.acl_cache().entries().map(|(index, acl)| (index, acl.to_vec())).collect();
     encoder.write_acl_cache(acls.iter().map(|(index, acl)| (*index, acl.as_slice())))?;
     for node in tree.snapshot_nodes() {
-        let record = DataNodeRecord { data: node.data.cloned(), acl: node.acl_index, stat: node.stat.clone() };
+        let record = DataNodeRecord {
+            data: node.data.map(Bytes::copy_from_slice),
+            acl: node.acl_index,
+            stat: node.stat.clone(),
+        };
         encoder.write_node(node.path, &record)?;
     }
     Ok(())

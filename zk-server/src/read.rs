@@ -9,6 +9,8 @@ use zk_proto::{
 
 use crate::acl::{mask_digest_ids, AuthConfig};
 use crate::net::ConnId;
+use bytes::Bytes;
+
 use crate::tree::DataTree;
 use crate::watch::WatchManager;
 
@@ -38,7 +40,7 @@ impl ReadContext<'_> {
     fn get_data(&mut self, path: &str, watch: bool) -> Result<GetDataResponse, ErrorCode> {
         let node = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
         self.check(path, perms::READ)?;
-        let response = GetDataResponse { data: node.data().cloned(), stat: node.stat() };
+        let response = GetDataResponse { data: node.data().map(Bytes::copy_from_slice), stat: node.stat() };
         if watch {
             self.watches.add_data_watch(path, self.conn);
         }
@@ -48,7 +50,7 @@ impl ReadContext<'_> {
     fn get_children(&mut self, path: &str, watch: bool) -> Result<(Vec<String>, zk_proto::Stat), ErrorCode> {
         let node = self.tree.get(path).ok_or(ErrorCode::NoNode)?;
         self.check(path, perms::READ)?;
-        let children = node.children().map(str::to_owned).collect();
+        let children = self.tree.children(path).into_iter().flatten().map(str::to_owned).collect();
         if watch {
             self.watches.add_child_watch(path, self.conn);
         }

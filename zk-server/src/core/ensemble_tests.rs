@@ -574,7 +574,7 @@ fn a_reconfig_through_a_follower_commits_and_activates_everywhere() {
         server.config.reconfig_enabled = true;
         server.config.auth.skip_acl = true;
         server.set_membership(three.clone(), true, at(0));
-        assert_eq!(server.tree().get(CONFIG_PATH).unwrap().data().map(|d| &d[..]), Some(text.as_bytes()));
+        assert_eq!(server.tree().get(CONFIG_PATH).unwrap().data(), Some(text.as_bytes()));
         assert_eq!(server.take_activated_config(), None);
     }
     e.leader().set_synced_voters([1, 2, 3].into());
@@ -606,7 +606,7 @@ fn a_reconfig_through_a_follower_commits_and_activates_everywhere() {
         assert_eq!(server.membership().map(|m| m.version), Some(zxid));
         assert_eq!(server.take_activated_config(), None, "reported once");
         let node = server.tree().get(CONFIG_PATH).unwrap();
-        assert_eq!(node.data().map(|d| &d[..]), Some(expected.as_bytes()));
+        assert_eq!(node.data(), Some(expected.as_bytes()));
     }
     e.assert_converged();
     // Setting an older membership again (a reload) keeps the committed one.

@@ -28,7 +28,6 @@
 
 mod acl_cache;
 mod apply;
-mod children;
 pub mod digest;
 mod node;
 mod ops;
@@ -43,12 +42,12 @@ pub(crate) mod tests;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use imbl::{OrdMap, OrdSet};
 use zk_proto::{Acl, Stat, StatPersisted};
 
 pub use acl_cache::{AclCache, OPEN_ACL_UNSAFE_INDEX};
 pub use digest::{node_digest, AdHash, DIGEST_VERSION};
+use node::Header;
 pub use node::Node;
 pub use outcome::{ApplyOutcome, OpResult, WatchTrigger};
 pub use quota::{LIMIT_NODE, STAT_NODE};
@@ -82,6 +81,9 @@ pub struct TreeMeta {
     ttls: OrdSet<Arc<str>>,
     /// Quota roots (see `quota.rs`).
     quotas: OrdSet<Arc<str>>,
+    /// Nodes left below a node that a replayed delete removed while it still had children: still in
+    /// the map (and the digest), as in ZooKeeper, but no longer anyone's children (see `ops.rs`).
+    orphans: OrdSet<Arc<str>>,
     digest: AdHash,
     data_size: i64,
     last_processed_zxid: i64,
@@ -110,11 +112,9 @@ impl DataTree {
         let mut tree = DataTree::empty();
         let zeroed = StatPersisted::default();
         for path in ["/", ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH] {
-            let path: Arc<str> = path.into();
-            let node = Node::new(&path, Some(Bytes::new()), OPEN_ACL_UNSAFE_INDEX, zeroed.clone());
-            tree.insert_node(path.clone(), node);
-            if let Some(parent) = path::parent(&path) {
-                tree.modify(parent, |parent| parent.children.insert(path.clone()));
+            tree.insert_node(Node::new(path, Some(b""), OPEN_ACL_UNSAFE_INDEX, zeroed.clone()));
+            if let Some(parent) = path::parent(path) {
+                tree.modify(parent, |parent| parent.num_children += 1);
             }
         }
         // ZooKeeper calls setACL(config, READ_ACL_UNSAFE, -1) on the fresh node.
@@ -126,13 +126,14 @@ impl DataTree {
     /// A tree without any node, not even the root (the start of [`DataTreeBuilder`]).
     pub(crate) fn empty() -> DataTree {
         DataTree {
-            nodes: OrdMap::new(),
+            nodes: NodeMap::new(),
             meta: TreeMeta {
                 acls: AclCache::new(),
                 ephemerals: OrdMap::new(),
                 containers: OrdSet::new(),
                 ttls: OrdSet::new(),
                 quotas: OrdSet::new(),
+                orphans: OrdSet::new(),
                 digest: AdHash::default(),
                 data_size: 0,
                 last_processed_zxid: 0,
@@ -142,25 +143,25 @@ impl DataTree {
 
     /// Every node's path, in no particular order (nodes orphaned by a replayed delete included).
     pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
-        self.nodes.keys().map(|path| &**path)
+        self.nodes.iter().map(Node::path)
     }
 
     /// The tree digest recomputed from every node (slow; for checks and tests).
     pub fn recompute_digest(&self) -> i64 {
         let mut hash = AdHash::default();
-        for (path, node) in self.nodes.iter() {
-            hash.add(node_digest(path, node.data.as_deref(), &node.stat));
+        for node in self.nodes.iter() {
+            hash.add(node_digest(node.path(), node.data(), &node.stat_persisted()));
         }
         hash.value()
     }
 
     fn recompute_data_size(&self) -> i64 {
         let mut size: i64 = 0;
-        for (path, node) in self.nodes.iter() {
-            size += node_size(path, node.data.as_deref());
+        for node in self.nodes.iter() {
+            size += node_size(node.path(), node.data());
         }
         // The "" alias of the root: no path characters, the root's data once more.
-        size + self.get("/").map_or(0, |root| node_size("", root.data.as_deref()))
+        size + self.get("/").map_or(0, |root| node_size("", root.data()))
     }
 }
 
@@ -186,12 +187,12 @@ impl<B> DataTree<Overlay<'_, B>> {
 impl<S: NodeRead> DataTree<S> {
     /// The node at `path`.
     pub fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.get(key(path)).map(|node| &**node)
+        self.nodes.get(key(path))
     }
 
     /// Whether `path` exists.
     pub fn exists(&self, path: &str) -> bool {
-        self.nodes.entry(key(path)).is_some()
+        self.nodes.get(key(path)).is_some()
     }
 
     /// The client view of a node's stat.
@@ -200,7 +201,7 @@ impl<S: NodeRead> DataTree<S> {
     }
 
     /// A node's data: `Some(None)` is a node with null data.
-    pub fn data(&self, path: &str) -> Option<Option<&Bytes>> {
+    pub fn data(&self, path: &str) -> Option<Option<&[u8]>> {
         self.get(path).map(Node::data)
     }
 
@@ -211,12 +212,22 @@ impl<S: NodeRead> DataTree<S> {
     }
 
     pub(crate) fn acl_of(&self, node: &Node) -> Arc<[Acl]> {
-        self.meta.acls.get(node.acl).unwrap_or_else(|| Arc::from(Vec::new()))
+        self.meta.acls.get(node.acl_index()).unwrap_or_else(|| Arc::from(Vec::new()))
     }
 
     /// A node's children names, in byte order.
     pub fn children(&self, path: &str) -> Option<impl Iterator<Item = &str> + '_> {
-        self.get(path).map(Node::children)
+        self.get(path)?;
+        Some(self.child_nodes(path).into_iter().map(|child| path::name(child.path())))
+    }
+
+    /// The child nodes of `path`, in path order.
+    pub(crate) fn child_nodes(&self, path: &str) -> Vec<&Node> {
+        let mut children = self.nodes.children(key(path));
+        if !self.meta.orphans.is_empty() {
+            children.retain(|child| !self.meta.orphans.contains(child.path()));
+        }
+        children
     }
 
     /// The paths of the ephemeral nodes owned by `session`, in order.
@@ -255,11 +266,10 @@ impl<S: NodeRead> DataTree<S> {
         let mut count: usize = 0;
         let mut stack: Vec<&Node> = self.get(path).into_iter().collect();
         while let Some(node) = stack.pop() {
-            for child in node.children.iter() {
-                if let Some(child) = self.nodes.get(child) {
-                    count += 1;
-                    stack.push(child);
-                }
+            if node.num_children() > 0 {
+                let children = self.child_nodes(node.path());
+                count += children.len();
+                stack.extend(children);
             }
         }
         i32::try_from(count).unwrap_or(i32::MAX)
@@ -303,29 +313,34 @@ impl<S: NodeStore> DataTree<S> {
     // ----- primitives keeping the digest and size in step -----
 
     /// Inserts (or replaces) a node, keeping the digest right; returns the replaced node.
-    fn insert_node(&mut self, path: Arc<str>, node: Node) -> Option<Arc<Node>> {
-        self.meta.digest.add(node.digest);
-        let old = self.nodes.insert(path, Arc::new(node))?;
-        self.meta.digest.remove(old.digest);
+    fn insert_node(&mut self, node: Node) -> Option<Node> {
+        self.meta.digest.add(node.digest());
+        let old = self.nodes.insert(node)?;
+        self.meta.digest.remove(old.digest());
         Some(old)
     }
 
     /// Removes a node, keeping the digest right.
-    fn remove_node(&mut self, path: &str) -> Option<Arc<Node>> {
+    fn remove_node(&mut self, path: &str) -> Option<Node> {
         let node = self.nodes.remove(path)?;
-        self.meta.digest.remove(node.digest);
+        self.meta.digest.remove(node.digest());
         Some(node)
     }
 
-    /// Changes a node in place (copying it if a snapshot shares it) and refreshes its digest.
-    fn modify<R>(&mut self, path: &str, change: impl FnOnce(&mut Node) -> R) -> Option<R> {
-        let path = key(path);
-        let node = self.nodes.get_mut(path)?;
-        self.meta.digest.remove(node.digest);
-        let result = change(node);
-        node.refresh_digest(path);
-        self.meta.digest.add(node.digest);
-        Some(result)
+    /// Changes a node's header (the node is rebuilt), keeping the digest right.
+    fn modify<R>(&mut self, path: &str, change: impl FnOnce(&mut Header) -> R) -> Option<R> {
+        let mut result = None;
+        let node = self.nodes.get(key(path))?.edited(|header| result = Some(change(header)));
+        self.insert_node(node);
+        result
+    }
+
+    /// Replaces a node's data and changes its header, keeping the digest right.
+    fn replace_data<R>(&mut self, path: &str, data: Option<&[u8]>, change: impl FnOnce(&mut Header) -> R) -> Option<R> {
+        let mut result = None;
+        let node = self.nodes.get(key(path))?.with_data(data, |header| result = Some(change(header)));
+        self.insert_node(node);
+        result
     }
 }
 

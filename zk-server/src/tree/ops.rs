@@ -28,11 +28,6 @@ fn event_path(parent: &str) -> String {
     key(parent).to_owned()
 }
 
-/// Copies data into its own buffer so a long-lived node never pins a large network or log buffer.
-fn own(data: Option<&Bytes>) -> Option<Bytes> {
-    data.map(|data| if data.is_empty() { Bytes::new() } else { Bytes::copy_from_slice(data) })
-}
-
 impl<S: NodeStore> DataTree<S> {
     /// `createNode`: adds a node under an existing parent.
     ///
@@ -50,25 +45,23 @@ impl<S: NodeStore> DataTree<S> {
             // its tree here.
             return Err(ErrorCode::BadArguments);
         }
-        let path: Arc<str> = path.into();
-        // One lookup for the parent: copied here if a snapshot shares it (even if the create then fails).
-        let parent = self.nodes.get_mut(key(parent_name)).ok_or(ErrorCode::NoNode)?;
-        let parent_acl = self.meta.acls.get(parent.acl).unwrap_or_else(|| Arc::from(Vec::new()));
-        let exists = parent.children.contains(&path);
+        let parent = self.get(parent_name).ok_or(ErrorCode::NoNode)?;
+        let parent_acl = self.acl_of(parent);
+        // An orphan (see `delete_node`) is not its parent's child: a create replaces it, as in ZooKeeper.
+        let exists = self.exists(path) && !self.meta.orphans.contains(path);
         let acl_index = self.meta.acls.intern(new.acl);
         if exists {
             return Err(ErrorCode::NodeExists);
         }
-        self.meta.digest.remove(parent.digest);
-        let cversion =
-            if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
-        if cversion > parent.stat.cversion {
-            parent.stat.cversion = cversion;
-            parent.stat.pzxid = new.zxid;
-        }
-        parent.children.insert(path.clone());
-        parent.refresh_digest(key(parent_name));
-        self.meta.digest.add(parent.digest);
+        self.modify(parent_name, |parent| {
+            let cversion =
+                if new.parent_cversion == -1 { parent.cversion.wrapping_add(1) } else { new.parent_cversion };
+            if cversion > parent.cversion {
+                parent.cversion = cversion;
+                parent.pzxid = new.zxid;
+            }
+            parent.num_children += 1;
+        });
         let stat = StatPersisted {
             czxid: new.zxid,
             mzxid: new.zxid,
@@ -80,18 +73,21 @@ impl<S: NodeStore> DataTree<S> {
             ephemeral_owner: new.ephemeral_owner,
             pzxid: new.zxid,
         };
-        let node = Node::new(&path, own(new.data), acl_index, stat);
+        let node = Node::new(path, new.data.map(|data| &data[..]), acl_index, stat);
         let client_stat = node.stat();
         let node_acl = self.acl_of(&node);
-        let data_len = node.data.as_ref().map_or(0, Bytes::len);
-        self.meta.data_size += node_size(&path, node.data.as_deref());
-        if let Some(orphan) = self.insert_node(path.clone(), node) {
-            // Left behind by a replayed delete of a non-empty node; ZooKeeper overwrites it too.
-            tracing::warn!(path = &*path, "create replaces an orphaned node");
-            self.meta.data_size -= node_size(&path, orphan.data.as_deref());
-            self.untrack_kind(&path, &orphan);
-            self.meta.acls.remove_usage(orphan.acl);
+        let data_len = node.data().map_or(0, <[u8]>::len);
+        self.meta.data_size += node_size(path, node.data());
+        if self.meta.orphans.contains(path) {
+            // The new node starts childless: the orphan's children are nobody's now.
+            self.orphan_children(path);
         }
+        if let Some(orphan) = self.insert_node(node) {
+            tracing::warn!(path, "create replaces an orphaned node");
+            self.meta.orphans.remove(path);
+            self.forget(&orphan);
+        }
+        let path: Arc<str> = path.into();
         self.track_kind(&path, new.ephemeral_owner);
         self.quota_after_create(parent_name, child_name, &path, data_len);
         triggers.push(WatchTrigger { path: path.to_string(), event: EventType::NodeCreated, acl: node_acl });
@@ -105,9 +101,12 @@ impl<S: NodeStore> DataTree<S> {
 
     /// `deleteNode`: removes a node.
     ///
-    /// As ZooKeeper: the parent's pzxid advances (when larger) even if the node is already gone, the
-    /// parent's cversion is not changed, and the node's own children are not checked (the request
-    /// stage refuses non-empty deletes; a replay can leave orphans, which a later create replaces).
+    /// As ZooKeeper: the parent's pzxid advances (when larger) even if the node is already gone, and the
+    /// parent's cversion is not changed. The request stage refuses non-empty deletes; a replay (over a
+    /// fuzzy snapshot, or of a damaged log) can still delete a node with children. ZooKeeper then keeps
+    /// the nodes below in its map, unreachable: so do we. Its children become orphans: still in the map,
+    /// the digest and the node count, with their own children, but nobody's child, and left out of
+    /// snapshots with everything below them. A later create of the same path replaces an orphan.
     pub(crate) fn delete_node(
         &mut self,
         path: &str,
@@ -118,22 +117,27 @@ impl<S: NodeStore> DataTree<S> {
         if child_name.is_empty() {
             return Err(ErrorCode::BadArguments);
         }
+        let exists = self.exists(path) && !self.meta.orphans.contains(path);
         self.modify(parent_name, |parent| {
-            parent.children.remove(path);
-            if zxid > parent.stat.pzxid {
-                parent.stat.pzxid = zxid;
+            if exists {
+                parent.num_children -= 1;
+            }
+            if zxid > parent.pzxid {
+                parent.pzxid = zxid;
             }
         })
         .ok_or(ErrorCode::NoNode)?;
         let node = self.remove_node(path).ok_or(ErrorCode::NoNode)?;
-        if node.children.len() > 0 {
-            tracing::warn!(path, children = node.children.len(), "deleted a node that still had children");
+        if !exists {
+            self.meta.orphans.remove(path);
+        }
+        if node.num_children() > 0 {
+            tracing::warn!(path, children = node.num_children(), "deleted a node that still had children");
+            self.orphan_children(path);
         }
         let node_acl = self.acl_of(&node);
-        self.meta.acls.remove_usage(node.acl);
-        self.meta.data_size -= node_size(path, node.data.as_deref());
-        self.untrack_kind(path, &node);
-        self.quota_after_delete(parent_name, child_name, path, node.data.as_ref().map_or(0, Bytes::len));
+        self.forget(&node);
+        self.quota_after_delete(parent_name, child_name, path, node.data().map_or(0, <[u8]>::len));
         let parent_acl = self.acl(parent_name).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeDeleted, acl: node_acl });
         triggers.push(WatchTrigger {
@@ -142,6 +146,22 @@ impl<S: NodeStore> DataTree<S> {
             acl: parent_acl,
         });
         Ok(())
+    }
+
+    /// Makes the children `path` lists orphans (see [`Self::delete_node`]); their own children stay
+    /// theirs, as in ZooKeeper's unreachable nodes.
+    fn orphan_children(&mut self, path: &str) {
+        let children: Vec<Arc<str>> = self.child_nodes(path).into_iter().map(|child| Arc::from(child.path())).collect();
+        for child in children {
+            self.meta.orphans.insert(child);
+        }
+    }
+
+    /// The bookkeeping for a node that left the tree: its ACL use, size and kind index.
+    fn forget(&mut self, node: &Node) {
+        self.meta.acls.remove_usage(node.acl_index());
+        self.meta.data_size -= node_size(node.path(), node.data());
+        self.untrack_kind(node.path(), node);
     }
 
     /// `setData`: new data, version (as given by the txn), mzxid and mtime.
@@ -154,22 +174,19 @@ impl<S: NodeStore> DataTree<S> {
         time: i64,
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ErrorCode> {
-        let data = own(data);
-        let new_len = data.as_ref().map_or(0, Bytes::len);
-        let new_size = node_size(key(path), data.as_deref());
-        let (old_len, old_size, stat) = self
-            .modify(path, |node| {
-                let old_len = node.data.as_ref().map_or(0, Bytes::len);
-                let old_size = node_size(key(path), node.data.as_deref());
-                node.data = data;
-                node.stat.mtime = time;
-                node.stat.mzxid = zxid;
-                node.stat.version = version;
-                (old_len, old_size, node.stat())
-            })
-            .ok_or(ErrorCode::NoNode)?;
-        self.meta.data_size += new_size - old_size;
-        self.quota_after_set_data(path, old_len, new_len);
+        let data = data.map(|data| &data[..]);
+        let old = self.get(path).ok_or(ErrorCode::NoNode)?;
+        let old_len = old.data().map_or(0, <[u8]>::len);
+        let old_size = node_size(key(path), old.data());
+        self.replace_data(path, data, |header| {
+            header.mtime = time;
+            header.mzxid = zxid;
+            header.version = version;
+        });
+        let node = self.get(path).ok_or(ErrorCode::NoNode)?;
+        let stat = node.stat();
+        self.meta.data_size += node_size(key(path), data) - old_size;
+        self.quota_after_set_data(path, old_len, data.map_or(0, <[u8]>::len));
         let acl = self.acl(path).unwrap_or_else(|| Arc::from(Vec::new()));
         triggers.push(WatchTrigger { path: key(path).to_owned(), event: EventType::NodeDataChanged, acl });
         Ok(stat)
@@ -178,26 +195,26 @@ impl<S: NodeStore> DataTree<S> {
     /// `setACL`: the old list's use is released before the new one is counted (so re-setting the only
     /// use of a list moves it to a fresh index, as in ZooKeeper); aversion is set from the txn.
     pub(crate) fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {
-        let old = self.get(path).ok_or(ErrorCode::NoNode)?.acl;
+        let old = self.get(path).ok_or(ErrorCode::NoNode)?.acl_index();
         self.meta.acls.remove_usage(old);
         let index = self.meta.acls.intern(acl);
         self.modify(path, |node| {
-            node.stat.aversion = version;
-            node.acl = index;
-            node.stat()
+            node.aversion = version;
+            node.set_acl(index);
         })
-        .ok_or(ErrorCode::NoNode)
+        .ok_or(ErrorCode::NoNode)?;
+        self.get(path).map(Node::stat).ok_or(ErrorCode::NoNode)
     }
 
     /// `setCversionPzxid`: the replay fix-up for a create that found its node already present.
     pub(crate) fn set_cversion_pzxid(&mut self, path: &str, cversion: i32, zxid: i64) -> Result<(), ErrorCode> {
         let path = path.strip_suffix('/').unwrap_or(path);
-        let node = self.get(path).ok_or(ErrorCode::NoNode)?;
-        let cversion = if cversion == -1 { node.stat.cversion.wrapping_add(1) } else { cversion };
-        if cversion > node.stat.cversion {
+        let current = self.get(path).ok_or(ErrorCode::NoNode)?.stat_persisted().cversion;
+        let cversion = if cversion == -1 { current.wrapping_add(1) } else { cversion };
+        if cversion > current {
             self.modify(path, |node| {
-                node.stat.cversion = cversion;
-                node.stat.pzxid = zxid;
+                node.cversion = cversion;
+                node.pzxid = zxid;
             });
         }
         Ok(())

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use zk_proto::ErrorCode;
 
-use super::{DataTree, NodeRead, NodeStore, QUOTA_PATH};
+use super::{DataTree, Node, NodeRead, NodeStore, QUOTA_PATH};
 
 /// The limits node name.
 pub const LIMIT_NODE: &str = "zookeeper_limits";
@@ -78,10 +78,13 @@ impl<S: NodeStore> DataTree<S> {
     /// `updateQuotaStat`: adds to the stats node of `root` in place.
     fn add_to_quota_stats(&mut self, root: &str, bytes_diff: i64, count_diff: i64) {
         let stat_path = format!("{QUOTA_PATH}{root}/{STAT_NODE}");
-        let updated = self.modify(&stat_path, |node| {
-            let current = node.data.clone().unwrap_or_default();
-            node.data = Some(adjust_stats(&current, bytes_diff, count_diff));
-        });
+        let updated = match self.get(&stat_path) {
+            Some(node) => {
+                let text = adjust_stats(node.data().unwrap_or_default(), bytes_diff, count_diff);
+                self.replace_data(&stat_path, Some(&text[..]), |_| {})
+            }
+            None => None,
+        };
         if updated.is_none() {
             tracing::error!(path = stat_path, "missing quota stats node");
         }
@@ -90,16 +93,17 @@ impl<S: NodeStore> DataTree<S> {
     /// `updateQuotaForPath`: recounts `path`'s subtree into its stats node.
     fn recount_quota(&mut self, path: &str) {
         let (mut count, mut bytes) = (0i64, 0i64);
-        let mut stack: Vec<&str> = vec![path];
-        while let Some(at) = stack.pop() {
-            let Some(node) = self.get(at) else { continue };
+        let mut stack: Vec<&Node> = self.get(path).into_iter().collect();
+        while let Some(node) = stack.pop() {
             count += 1;
-            bytes += node.data.as_ref().map_or(0, |data| data.len() as i64);
-            stack.extend(node.children.iter().map(|child| &**child));
+            bytes += node.data().map_or(0, |data| data.len() as i64);
+            if node.num_children() > 0 {
+                stack.extend(self.child_nodes(node.path()));
+            }
         }
         let stat_path = format!("{QUOTA_PATH}{path}/{STAT_NODE}");
         let text = Bytes::from(format_stats(count, bytes, &Default::default()));
-        if self.modify(&stat_path, |node| node.data = Some(text)).is_none() {
+        if self.replace_data(&stat_path, Some(&text[..]), |_| {}).is_none() {
             tracing::warn!(path = stat_path, "missing quota stats node");
         }
     }
@@ -151,7 +155,7 @@ impl<S: NodeStore> DataTree<S> {
         let mut stack: Vec<String> = vec![QUOTA_PATH.to_owned()];
         while let Some(at) = stack.pop() {
             let Some(node) = self.get(&at) else { continue };
-            if node.children.len() == 0 {
+            if node.num_children() == 0 {
                 if at.ends_with(&marker) {
                     if let Some(end) = at.find(&marker) {
                         let root = &at[QUOTA_PATH.len()..end];
@@ -162,7 +166,7 @@ impl<S: NodeStore> DataTree<S> {
                 }
                 continue;
             }
-            stack.extend(node.children.iter().map(|child| child.to_string()));
+            stack.extend(self.child_nodes(node.path()).into_iter().map(|child| child.path().to_owned()));
         }
         for root in roots {
             self.recount_quota(&root);
@@ -199,7 +203,7 @@ impl<S: NodeRead> DataTree<S> {
         let Some(root) = self.quota_root_of(path) else { return Ok(()) };
         let data_of = |node: &str| {
             let node = format!("{QUOTA_PATH}{root}/{node}");
-            self.get(&node).map(|n| parse_stats(n.data().map_or(&[][..], |d| &d[..])))
+            self.get(&node).map(|n| parse_stats(n.data().unwrap_or_default()))
         };
         // ZooKeeper logs and lets the change through when either node is missing.
         let Some(limits) = data_of(LIMIT_NODE) else { return Ok(()) };

@@ -5,27 +5,27 @@
 //! exposes the records. Take a [`DataTree`] clone (O(1)) and walk it on another thread while the
 //! original keeps applying txns.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use zk_proto::{Acl, StatPersisted};
 
-use super::children::ChildIter;
 use super::node::Node;
 use super::path::split_last;
 use super::{key, DataTree};
 
 /// One node record of a snapshot: `path` then `DataNode{data, aclIndex, stat}`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SnapshotNode<'a> {
     /// The full path; the root is `""`, as ZooKeeper writes it.
     pub path: &'a str,
     /// The data (`None` = null).
-    pub data: Option<&'a Bytes>,
+    pub data: Option<&'a [u8]>,
     /// The ACL cache index.
     pub acl_index: i64,
     /// The persisted stat.
-    pub stat: &'a StatPersisted,
+    pub stat: StatPersisted,
 }
 
 /// Why snapshot records do not form a tree.
@@ -45,49 +45,53 @@ pub enum SnapshotError {
     Empty,
 }
 
-/// A depth-first, pre-order walk from the root (children in name order).
-#[derive(Debug)]
+/// Every node in path order: each parent before its children, which is all a snapshot reader needs.
 pub struct SnapshotNodes<'a> {
-    tree: &'a DataTree,
-    root: Option<&'a Node>,
-    stack: Vec<ChildIter<'a>>,
+    nodes: imbl::ordset::Iter<'a, Node, imbl::shared_ptr::DefaultSharedPtr>,
+    /// Orphans (see `ops.rs`): they and the nodes below them are left out, as ZooKeeper's walk from the
+    /// root does not reach them.
+    orphans: &'a imbl::OrdSet<Arc<str>>,
+}
+
+impl std::fmt::Debug for SnapshotNodes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SnapshotNodes")
+    }
 }
 
 impl<'a> Iterator for SnapshotNodes<'a> {
     type Item = SnapshotNode<'a>;
 
     fn next(&mut self) -> Option<SnapshotNode<'a>> {
-        if let Some(root) = self.root.take() {
-            self.stack.push(root.children.iter());
-            return Some(record("", root));
+        let mut node = self.nodes.next()?;
+        while !self.orphans.is_empty() && unreachable(self.orphans, node.path()) {
+            node = self.nodes.next()?;
         }
-        loop {
-            let top = self.stack.last_mut()?;
-            match top.next() {
-                None => {
-                    self.stack.pop();
-                }
-                Some(path) => {
-                    // Always present in a consistent tree; skipped if not, as ZooKeeper does.
-                    let Some(node) = self.tree.nodes.get(path) else { continue };
-                    self.stack.push(node.children.iter());
-                    return Some(record(path, node));
-                }
-            }
+        let path = if node.path() == "/" { "" } else { node.path() };
+        Some(SnapshotNode { path, data: node.data(), acl_index: node.acl_index(), stat: node.stat_persisted() })
+    }
+}
+
+/// Whether `path` or one of its ancestors is an orphan.
+fn unreachable(orphans: &imbl::OrdSet<Arc<str>>, path: &str) -> bool {
+    let mut at = path;
+    loop {
+        if orphans.contains(at) {
+            return true;
+        }
+        match at.rfind('/') {
+            Some(slash) if slash > 0 => at = &at[..slash],
+            _ => return false,
         }
     }
 }
 
-fn record<'a>(path: &'a str, node: &'a Node) -> SnapshotNode<'a> {
-    SnapshotNode { path, data: node.data.as_ref(), acl_index: node.acl, stat: &node.stat }
-}
-
 impl DataTree {
-    /// Every node reachable from the root, depth-first pre-order, as ZooKeeper's snapshot lists them
-    /// (ZooKeeper then writes the terminator path `/`). ZooKeeper visits children in hash-set order;
-    /// we visit them in name order, which readers do not depend on.
+    /// Every node, as a snapshot lists them (ZooKeeper then writes the terminator path `/`): the root
+    /// (as `""`) first, then path order, so every parent comes before its children. ZooKeeper walks
+    /// depth-first with children in hash-set order; its reader, like ours, only needs parents first.
     pub fn snapshot_nodes(&self) -> SnapshotNodes<'_> {
-        SnapshotNodes { tree: self, root: self.get("/"), stack: Vec::new() }
+        SnapshotNodes { nodes: self.nodes.iter(), orphans: &self.meta.orphans }
     }
 }
 
@@ -97,6 +101,8 @@ impl DataTree {
 pub struct DataTreeBuilder {
     tree: DataTree,
     has_root: bool,
+    /// Children counted per parent, set on the parents at the end (so no parent is rebuilt per child).
+    child_counts: HashMap<String, i32>,
 }
 
 impl Default for DataTreeBuilder {
@@ -108,7 +114,7 @@ impl Default for DataTreeBuilder {
 impl DataTreeBuilder {
     /// An empty builder.
     pub fn new() -> DataTreeBuilder {
-        DataTreeBuilder { tree: DataTree::empty(), has_root: false }
+        DataTreeBuilder { tree: DataTree::empty(), has_root: false, child_counts: HashMap::new() }
     }
 
     /// Adds one ACL cache entry.
@@ -141,19 +147,25 @@ impl DataTreeBuilder {
         }
         let path: Arc<str> = key(path).into();
         let owner = stat.ephemeral_owner;
-        let node = Node::new(&path, data, acl_index, stat);
+        let node = Node::new(&path, data.as_deref(), acl_index, stat);
         if is_root {
             self.has_root = true;
         } else {
             let (parent, _) = split_last(&path).ok_or_else(|| SnapshotError::MissingParent(path.to_string()))?;
-            let child = path.clone();
-            tree.modify(parent, |parent| parent.children.insert(child))
-                .ok_or_else(|| SnapshotError::MissingParent(path.to_string()))?;
+            let parent = key(parent);
+            if !tree.exists(parent) {
+                return Err(SnapshotError::MissingParent(path.to_string()));
+            }
             tree.track_kind(&path, owner);
+            match tree.insert_node(node) {
+                // A path listed twice: the later record wins, as in ZooKeeper.
+                Some(replaced) => tree.meta.acls.remove_usage(replaced.acl_index()),
+                None => *self.child_counts.entry(parent.to_owned()).or_default() += 1,
+            }
+            return Ok(self);
         }
-        if let Some(replaced) = tree.insert_node(path, node) {
-            // A path listed twice: the later record wins, as in ZooKeeper.
-            tree.meta.acls.remove_usage(replaced.acl);
+        if let Some(replaced) = tree.insert_node(node) {
+            tree.meta.acls.remove_usage(replaced.acl_index());
         }
         Ok(self)
     }
@@ -165,6 +177,9 @@ impl DataTreeBuilder {
             return Err(SnapshotError::Empty);
         }
         let mut tree = self.tree;
+        for (parent, count) in self.child_counts {
+            tree.modify(&parent, |parent| parent.num_children = count);
+        }
         tree.meta.acls.purge_unused();
         // As ZooKeeper: the size is taken before the quota stats nodes are recounted.
         tree.meta.data_size = tree.recompute_data_size();

@@ -11,62 +11,101 @@
 //! The overlay never copies the committed map: preparing a write costs the few nodes it touches.
 
 use std::collections::VecDeque;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
 
 use super::node::Node;
 
-/// The committed tree's node map: full path → node.
-pub type NodeMap = imbl::OrdMap<Arc<str>, Arc<Node>>;
+/// The committed tree's nodes, ordered by path (each node carries its path).
+///
+/// In path order a node's children follow it, interleaved with their own descendants; [`NodeRead::children`]
+/// steps over those. A parent always comes before its children, which is the order a snapshot needs.
+pub type NodeMap = imbl::OrdSet<Node>;
 
 /// Reading nodes by path (the path is already in key form: the root is `/`).
 pub trait NodeRead {
-    /// The stored path (the shared key) and node at `path`.
-    fn entry(&self, path: &str) -> Option<(&Arc<str>, &Arc<Node>)>;
+    /// The node at `path`.
+    fn get(&self, path: &str) -> Option<&Node>;
 
     /// The number of nodes.
     fn len(&self) -> usize;
 
-    /// The node at `path`.
-    fn get(&self, path: &str) -> Option<&Arc<Node>> {
-        self.entry(path).map(|(_, node)| node)
+    /// Whether there is no node at all.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
+
+    /// The children of `parent`, in path order.
+    fn children(&self, parent: &str) -> Vec<&Node>;
 }
 
 /// Changing nodes by path.
 pub trait NodeStore: NodeRead {
-    /// The node at `path`, to change (copied first if it is shared).
-    fn get_mut(&mut self, path: &str) -> Option<&mut Node>;
-
-    /// Inserts or replaces a node; returns the node it replaced.
-    fn insert(&mut self, path: Arc<str>, node: Arc<Node>) -> Option<Arc<Node>>;
+    /// Inserts or replaces the node at the path `node` carries; returns the node it replaced.
+    fn insert(&mut self, node: Node) -> Option<Node>;
 
     /// Removes a node; returns it.
-    fn remove(&mut self, path: &str) -> Option<Arc<Node>>;
+    fn remove(&mut self, path: &str) -> Option<Node>;
+}
+
+/// The prefix every child path of `parent` starts with.
+fn child_prefix(parent: &str) -> String {
+    if parent == "/" {
+        "/".to_owned()
+    } else {
+        format!("{parent}/")
+    }
 }
 
 impl NodeRead for NodeMap {
-    fn entry(&self, path: &str) -> Option<(&Arc<str>, &Arc<Node>)> {
-        self.get_key_value(path)
+    fn get(&self, path: &str) -> Option<&Node> {
+        imbl::OrdSet::get::<[u8]>(self, path.as_bytes())
     }
 
     fn len(&self) -> usize {
-        imbl::OrdMap::len(self)
+        imbl::OrdSet::len(self)
+    }
+
+    fn children(&self, parent: &str) -> Vec<&Node> {
+        let prefix = child_prefix(parent);
+        let prefix = prefix.as_bytes();
+        let mut children = Vec::new();
+        let mut from: Bound<Vec<u8>> = Bound::Excluded(prefix.to_vec());
+        loop {
+            let bounds = (from.as_ref().map(Vec::as_slice), Bound::Unbounded);
+            let mut skip_to = None;
+            for node in self.range::<_, [u8]>(bounds) {
+                let path = node.path_bytes();
+                let Some(rest) = path.strip_prefix(prefix) else { return children };
+                match rest.iter().position(|&b| b == b'/') {
+                    None => children.push(node),
+                    Some(slash) => {
+                        // A grandchild: step over everything under that child (paths starting with
+                        // `child/`, which sort below `child0`).
+                        let mut next = path[..prefix.len() + slash].to_vec();
+                        next.push(b'0');
+                        skip_to = Some(next);
+                        break;
+                    }
+                }
+            }
+            match skip_to {
+                Some(next) => from = Bound::Included(next),
+                None => return children,
+            }
+        }
     }
 }
 
 impl NodeStore for NodeMap {
-    fn get_mut(&mut self, path: &str) -> Option<&mut Node> {
-        imbl::OrdMap::get_mut(self, path).map(Arc::make_mut)
+    fn insert(&mut self, node: Node) -> Option<Node> {
+        imbl::OrdSet::insert(self, node)
     }
 
-    fn insert(&mut self, path: Arc<str>, node: Arc<Node>) -> Option<Arc<Node>> {
-        imbl::OrdMap::insert(self, path, node)
-    }
-
-    fn remove(&mut self, path: &str) -> Option<Arc<Node>> {
-        imbl::OrdMap::remove(self, path)
+    fn remove(&mut self, path: &str) -> Option<Node> {
+        imbl::OrdSet::remove::<[u8]>(self, path.as_bytes())
     }
 }
 
@@ -75,7 +114,7 @@ impl NodeStore for NodeMap {
 #[derive(Debug, Clone)]
 struct Slot {
     zxid: i64,
-    node: Option<Arc<Node>>,
+    node: Option<Node>,
 }
 
 /// The nodes changed by txns in flight (see the module docs).
@@ -124,10 +163,18 @@ impl PendingChanges {
         self.slots.is_empty()
     }
 
-    fn record(&mut self, path: Arc<str>, node: Option<Arc<Node>>) {
+    /// The slot key for `path` (the existing one if the path is pending already).
+    fn key(&self, path: &str) -> Arc<str> {
+        match self.slots.get_key_value(path) {
+            Some((key, _)) => key.clone(),
+            None => Arc::from(path),
+        }
+    }
+
+    fn record(&mut self, key: Arc<str>, node: Option<Node>) {
         let zxid = self.zxid;
-        self.touched.push_back((zxid, path.clone()));
-        self.slots.insert(path, Slot { zxid, node });
+        self.touched.push_back((zxid, key.clone()));
+        self.slots.insert(key, Slot { zxid, node });
     }
 }
 
@@ -146,10 +193,10 @@ impl<'a, B: NodeRead> Overlay<'a, B> {
 }
 
 impl<B: NodeRead> NodeRead for Overlay<'_, B> {
-    fn entry(&self, path: &str) -> Option<(&Arc<str>, &Arc<Node>)> {
-        match self.changes.slots.get_key_value(path) {
-            Some((path, slot)) => slot.node.as_ref().map(|node| (path, node)),
-            None => self.base.entry(path),
+    fn get(&self, path: &str) -> Option<&Node> {
+        match self.changes.slots.get(path) {
+            Some(slot) => slot.node.as_ref(),
+            None => self.base.get(path),
         }
     }
 
@@ -157,34 +204,40 @@ impl<B: NodeRead> NodeRead for Overlay<'_, B> {
     fn len(&self) -> usize {
         let mut len = self.base.len() as isize;
         for (path, slot) in &self.changes.slots {
-            len += isize::from(slot.node.is_some()) - isize::from(self.base.entry(path).is_some());
+            len += isize::from(slot.node.is_some()) - isize::from(self.base.get(path).is_some());
         }
         usize::try_from(len).unwrap_or(0)
+    }
+
+    /// O(pending nodes + children); only rare writes (a quota recount) list children while pending.
+    fn children(&self, parent: &str) -> Vec<&Node> {
+        let slots = &self.changes.slots;
+        let mut children: Vec<&Node> =
+            self.base.children(parent).into_iter().filter(|node| !slots.contains_key(node.path())).collect();
+        let prefix = child_prefix(parent);
+        for (path, slot) in slots {
+            let is_child =
+                path.strip_prefix(prefix.as_str()).is_some_and(|name| !name.is_empty() && !name.contains('/'));
+            if let (true, Some(node)) = (is_child, &slot.node) {
+                children.push(node);
+            }
+        }
+        children.sort_unstable();
+        children
     }
 }
 
 impl<B: NodeRead> NodeStore for Overlay<'_, B> {
-    fn get_mut(&mut self, path: &str) -> Option<&mut Node> {
-        let (key, node) = match self.changes.slots.get_key_value(path) {
-            Some((key, slot)) => (key.clone(), slot.node.clone()?),
-            None => {
-                let (key, node) = self.base.entry(path)?;
-                (key.clone(), node.clone())
-            }
-        };
+    fn insert(&mut self, node: Node) -> Option<Node> {
+        let old = self.get(node.path()).cloned();
+        let key = self.changes.key(node.path());
         self.changes.record(key, Some(node));
-        let slot = self.changes.slots.get_mut(path)?;
-        slot.node.as_mut().map(Arc::make_mut)
-    }
-
-    fn insert(&mut self, path: Arc<str>, node: Arc<Node>) -> Option<Arc<Node>> {
-        let old = self.get(&path).cloned();
-        self.changes.record(path, Some(node));
         old
     }
 
-    fn remove(&mut self, path: &str) -> Option<Arc<Node>> {
-        let (key, old) = self.entry(path).map(|(key, node)| (key.clone(), node.clone()))?;
+    fn remove(&mut self, path: &str) -> Option<Node> {
+        let old = self.get(path).cloned()?;
+        let key = self.changes.key(path);
         self.changes.record(key, None);
         Some(old)
     }
@@ -195,35 +248,58 @@ mod tests {
     use super::*;
     use zk_proto::StatPersisted;
 
-    fn node(version: i32) -> Arc<Node> {
+    fn node(path: &str, version: i32) -> Node {
         let stat = StatPersisted { version, ..StatPersisted::default() };
-        Arc::new(Node::new("/x", None, -1, stat))
+        Node::new(path, None, -1, stat)
+    }
+
+    fn set_version(store: &mut impl NodeStore, path: &str, version: i32) {
+        let node = store.get(path).unwrap().edited(|h| h.version = version);
+        store.insert(node);
     }
 
     fn version(store: &impl NodeRead, path: &str) -> Option<i32> {
-        store.get(path).map(|node| node.stat.version)
+        store.get(path).map(|node| node.stat_persisted().version)
+    }
+
+    fn child_paths(store: &impl NodeRead, parent: &str) -> Vec<String> {
+        store.children(parent).into_iter().map(|node| node.path().to_owned()).collect()
+    }
+
+    #[test]
+    fn children_step_over_grandchildren_whatever_their_names() {
+        let mut map = NodeMap::new();
+        for path in ["/", "/a", "/a/b", "/a/b-x", "/a/b/c", "/a/b/c/d", "/a/b0", "/a/ba", "/a!", "/b", "/a/b/e"] {
+            map.insert(node(path, 0));
+        }
+        assert_eq!(child_paths(&map, "/a"), ["/a/b", "/a/b-x", "/a/b0", "/a/ba"]);
+        assert_eq!(child_paths(&map, "/"), ["/a", "/a!", "/b"]);
+        assert_eq!(child_paths(&map, "/a/b"), ["/a/b/c", "/a/b/e"]);
+        assert!(child_paths(&map, "/b").is_empty());
+        assert!(child_paths(&map, "/missing").is_empty());
     }
 
     #[test]
     fn overlay_reads_through_and_shadows_the_base() {
         let mut base = NodeMap::new();
-        NodeStore::insert(&mut base, "/a".into(), node(1));
-        NodeStore::insert(&mut base, "/b".into(), node(1));
+        for path in ["/", "/a", "/b"] {
+            base.insert(node(path, 1));
+        }
         let mut changes = PendingChanges::default();
         let mut overlay = Overlay::new(&base, &mut changes);
         overlay.changes.begin(10);
-        overlay.get_mut("/a").unwrap().stat.version = 2;
+        set_version(&mut overlay, "/a", 2);
         overlay.remove("/b");
-        overlay.insert("/c".into(), node(7));
+        overlay.insert(node("/c", 7));
         assert_eq!(version(&overlay, "/a"), Some(2));
         assert_eq!(version(&overlay, "/b"), None);
         assert_eq!(version(&overlay, "/c"), Some(7));
-        assert_eq!(overlay.len(), 2);
-        assert!(overlay.get_mut("/b").is_none());
+        assert_eq!(overlay.len(), 3);
+        assert_eq!(child_paths(&overlay, "/"), ["/a", "/c"]);
         // The base is untouched.
         assert_eq!(version(&base, "/a"), Some(1));
         assert_eq!(version(&base, "/b"), Some(1));
-        assert_eq!(base.len(), 2);
+        assert_eq!(base.len(), 3);
     }
 
     #[test]
@@ -232,10 +308,10 @@ mod tests {
         let mut changes = PendingChanges::default();
         let mut overlay = Overlay::new(&base, &mut changes);
         overlay.changes.begin(1);
-        overlay.insert("/a".into(), node(0));
-        overlay.insert("/b".into(), node(0));
+        overlay.insert(node("/a", 0));
+        overlay.insert(node("/b", 0));
         overlay.changes.begin(2);
-        overlay.get_mut("/b").unwrap().stat.version = 1;
+        set_version(&mut overlay, "/b", 1);
         changes.committed(1);
         assert_eq!(changes.len(), 1, "/a retired, /b still pending behind txn 2");
         let overlay = Overlay::new(&base, &mut changes);
@@ -248,13 +324,13 @@ mod tests {
     #[test]
     fn overlays_stack() {
         let mut base = NodeMap::new();
-        NodeStore::insert(&mut base, "/a".into(), node(1));
+        base.insert(node("/a", 1));
         let mut lower = PendingChanges::default();
         let mut first = Overlay::new(&base, &mut lower);
-        first.get_mut("/a").unwrap().stat.version = 2;
+        set_version(&mut first, "/a", 2);
         let mut upper = PendingChanges::default();
         let mut second = Overlay::new(&first, &mut upper);
-        second.get_mut("/a").unwrap().stat.version = 3;
+        set_version(&mut second, "/a", 3);
         assert_eq!(version(&second, "/a"), Some(3));
         assert_eq!(version(&first, "/a"), Some(2));
         assert_eq!(version(&base, "/a"), Some(1));

@@ -43,9 +43,25 @@ fn acls() -> [Vec<Acl>; 3] {
     [Acl::open_unsafe(), Acl::read_unsafe(), vec![Acl::new(31, Id::new("digest", "u:x")), Acl::new(1, Id::anyone())]]
 }
 
+/// Every node but the root, depth first with children in name order (the order the log was generated
+/// with, which the oracle's numbers depend on).
+fn depth_first(tree: &DataTree) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut stack = vec!["/".to_owned()];
+    while let Some(at) = stack.pop() {
+        let children: Vec<String> = tree.children(&at).into_iter().flatten().map(str::to_owned).collect();
+        let prefix = if at == "/" { String::new() } else { at.clone() };
+        if at != "/" {
+            paths.push(at);
+        }
+        stack.extend(children.iter().rev().map(|child| format!("{prefix}/{child}")));
+    }
+    paths
+}
+
 /// A random existing node other than the root (or the root if there is none).
 fn existing(tree: &DataTree, rng: &mut Rng) -> String {
-    let paths: Vec<String> = tree.snapshot_nodes().skip(1).map(|n| n.path.to_owned()).collect();
+    let paths = depth_first(tree);
     if paths.is_empty() {
         "/".into()
     } else {
@@ -225,7 +241,7 @@ pub(super) fn dump(tree: &DataTree) -> String {
         let node = tree.get(path).expect("listed");
         let s = node.stat();
         let data = node.data().map_or("null".to_owned(), |d| d.iter().map(|b| format!("{b:02x}")).collect());
-        let children: Vec<&str> = node.children().collect();
+        let children: Vec<&str> = tree.children(path).into_iter().flatten().collect();
         let _ = writeln!(
             out,
             "{path}|{},{},{},{},{},{},{},{},{},{},{}|{}|{data}|{}",

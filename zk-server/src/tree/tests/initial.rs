@@ -1,6 +1,5 @@
 //! The fresh tree, as a ZooKeeper 3.8 standalone server starts with.
 
-use bytes::Bytes;
 use zk_proto::{Acl, Stat};
 
 use crate::tree::DataTree;
@@ -21,7 +20,7 @@ fn fresh_tree_has_the_four_system_nodes_with_zeroed_stats() {
 fn fresh_tree_data_is_empty_not_null() {
     let tree = DataTree::new();
     for path in ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"] {
-        assert_eq!(tree.data(path), Some(Some(&Bytes::new())), "{path}");
+        assert_eq!(tree.data(path), Some(Some(&b""[..])), "{path}");
     }
 }
 

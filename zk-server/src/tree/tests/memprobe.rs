@@ -20,16 +20,17 @@ fn million_znodes_memory_and_apply_rate() {
     let mut zxid = 0;
     for dir in 0..1000 {
         zxid += 1;
-        let body = create(&format!("/d{dir:04}"), data(b"0123456789"), Acl::open_unsafe(), false, dir + 1);
+        let body = create(&format!("/zkbench-w5-b{dir:04}"), data(&[7u8; 128]), Acl::open_unsafe(), false, dir + 1);
         tree.apply(&entry(1, zxid, OpCode::Create, body));
         for child in 0..1000 {
             zxid += 1;
-            let path = format!("/d{dir:04}/n{child:07}");
+            // The path and data sizes of zk-bench's W5 (`/zkbench/w5/b0001/n00001234`, 128 B).
+            let path = format!("/zkbench-w5-b{dir:04}/n{:08}", dir * 1000 + child);
             tree.apply(&entry(
                 1,
                 zxid,
                 OpCode::Create,
-                create(&path, data(b"0123456789"), Acl::open_unsafe(), false, child + 1),
+                create(&path, data(&[7u8; 128]), Acl::open_unsafe(), false, child + 1),
             ));
         }
     }

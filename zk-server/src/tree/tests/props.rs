@@ -120,7 +120,7 @@ fn check_invariants(tree: &DataTree) -> Result<(), TestCaseError> {
     for record in tree.snapshot_nodes() {
         reachable += 1;
         let node = tree.get(record.path).unwrap();
-        let children: Vec<&str> = node.children().collect();
+        let children: Vec<&str> = tree.children(record.path).into_iter().flatten().collect();
         prop_assert_eq!(node.stat().num_children as usize, children.len());
         for child in children {
             let full = if record.path.is_empty() { format!("/{child}") } else { format!("{}/{child}", record.path) };
@@ -166,7 +166,7 @@ proptest! {
         }
         prop_assert_eq!(replayed.digest(), tree.digest());
         let records = |t: &DataTree| -> Vec<(String, Option<bytes::Bytes>, i64, zk_proto::StatPersisted)> {
-            t.snapshot_nodes().map(|n| (n.path.to_owned(), n.data.cloned(), n.acl_index, n.stat.clone())).collect()
+            t.snapshot_nodes().map(|n| (n.path.to_owned(), n.data.map(bytes::Bytes::copy_from_slice), n.acl_index, n.stat.clone())).collect()
         };
         prop_assert_eq!(records(&replayed), records(&tree));
     }
@@ -187,7 +187,14 @@ proptest! {
 /// a fuzzy replay, in ZooKeeper too: replayed creates of existing nodes keep an extra reference).
 fn contents(tree: &DataTree) -> Vec<(String, Option<bytes::Bytes>, zk_proto::StatPersisted, Vec<Acl>)> {
     tree.snapshot_nodes()
-        .map(|n| (n.path.to_owned(), n.data.cloned(), n.stat.clone(), tree.acl(n.path).unwrap().to_vec()))
+        .map(|n| {
+            (
+                n.path.to_owned(),
+                n.data.map(bytes::Bytes::copy_from_slice),
+                n.stat.clone(),
+                tree.acl(n.path).unwrap().to_vec(),
+            )
+        })
         .collect()
 }
 

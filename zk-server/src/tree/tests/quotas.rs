@@ -9,7 +9,7 @@ use crate::tree::{DataTree, DataTreeBuilder};
 const STATS: &str = "/zookeeper/quota/app/zookeeper_stats";
 
 fn stats(tree: &DataTree) -> String {
-    String::from_utf8_lossy(&tree.data(STATS).flatten().cloned().unwrap_or_default()).into_owned()
+    String::from_utf8_lossy(tree.data(STATS).flatten().unwrap_or_default()).into_owned()
 }
 
 /// `/app` with one child, then the quota nodes `setquota -n 5 /app` would create.
@@ -71,7 +71,11 @@ fn loading_a_snapshot_registers_quota_roots_and_recounts_them() {
         builder.acl(index, acl.to_vec());
     }
     for node in tree.snapshot_nodes() {
-        let data = if node.path == STATS { Some(Bytes::from_static(b"count=0,bytes=0")) } else { node.data.cloned() };
+        let data = if node.path == STATS {
+            Some(Bytes::from_static(b"count=0,bytes=0"))
+        } else {
+            node.data.map(Bytes::copy_from_slice)
+        };
         builder.node(node.path, data, node.acl_index, node.stat.clone()).unwrap();
     }
     let loaded = builder.finish(tree.last_processed_zxid()).unwrap();

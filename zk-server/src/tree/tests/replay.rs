@@ -11,8 +11,10 @@ type Image = (Vec<(i64, Vec<Acl>)>, Vec<(String, Option<Bytes>, i64, StatPersist
 
 fn image(tree: &DataTree) -> Image {
     let acls = tree.acl_cache().entries().map(|(index, acl)| (index, acl.to_vec())).collect();
-    let nodes =
-        tree.snapshot_nodes().map(|n| (n.path.to_owned(), n.data.cloned(), n.acl_index, n.stat.clone())).collect();
+    let nodes = tree
+        .snapshot_nodes()
+        .map(|n| (n.path.to_owned(), n.data.map(Bytes::copy_from_slice), n.acl_index, n.stat.clone()))
+        .collect();
     (acls, nodes)
 }
 
@@ -175,4 +177,39 @@ fn trees_and_watch_managers_can_move_to_a_snapshot_thread() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<DataTree>();
     send_sync::<crate::watch::WatchManager<u64>>();
+}
+
+/// A replayed delete of a node that still has children leaves them as ZooKeeper does: in the map (node
+/// count, digest, reads by path) but nobody's child, their own children still theirs, and out of
+/// snapshots, so every snapshot still loads; a recreated parent starts childless.
+#[test]
+fn a_replayed_delete_of_a_non_empty_node_leaves_unreachable_orphans() {
+    let open = Acl::open_unsafe;
+    let mut tree = DataTree::new();
+    for (zxid, path) in [(1, "/a"), (2, "/a/b"), (3, "/a/b/c"), (4, "/a/d")] {
+        tree.apply(&entry(1, zxid, OpCode::Create, create(path, data(b"x"), open(), false, 1)));
+    }
+    let count = tree.node_count();
+    assert!(tree.apply(&entry(1, 5, OpCode::Delete, delete("/a"))).err == ErrorCode::Ok);
+    assert_eq!(tree.node_count(), count - 1, "only /a left the map");
+    assert!(tree.exists("/a/b") && tree.exists("/a/b/c"));
+    assert_eq!(tree.children("/a/b").unwrap().collect::<Vec<_>>(), ["c"]);
+    assert_eq!(tree.recompute_digest(), tree.digest());
+    let snapshot: Vec<String> = tree.snapshot_nodes().map(|n| n.path.to_owned()).collect();
+    assert!(!snapshot.iter().any(|path| path.starts_with("/a")), "{snapshot:?}");
+    assert_eq!(rebuild(&tree).get_all_children_number("/"), 3, "the built-in nodes");
+
+    // The parent comes back childless; a create replaces the orphan and starts childless itself.
+    tree.apply(&entry(1, 6, OpCode::Create, create("/a", None, open(), false, 2)));
+    assert_eq!(tree.children("/a").unwrap().count(), 0);
+    assert_eq!(tree.get("/a").unwrap().num_children(), 0);
+    assert!(
+        tree.apply(&entry(1, 7, OpCode::Create, create("/a/b", data(b"y"), open(), false, 3))).err == ErrorCode::Ok
+    );
+    assert_eq!(tree.children("/a").unwrap().collect::<Vec<_>>(), ["b"]);
+    assert_eq!(tree.children("/a/b").unwrap().count(), 0, "/a/b/c is an orphan now");
+    assert_eq!(tree.recompute_digest(), tree.digest());
+    let rebuilt = rebuild(&tree);
+    assert!(rebuilt.exists("/a/b") && !rebuilt.exists("/a/b/c") && !rebuilt.exists("/a/d"));
+    assert_eq!(rebuilt.get("/a").unwrap().stat(), tree.get("/a").unwrap().stat());
 }

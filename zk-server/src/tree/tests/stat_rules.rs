@@ -294,6 +294,6 @@ fn node_data_does_not_pin_the_txn_buffer() {
     let big = bytes::Bytes::from(vec![7u8; 4096]);
     apply(&mut tree, 1, OpCode::Create, create("/a", Some(big.slice(0..2)), Acl::open_unsafe(), false, 1));
     let stored = tree.data("/a").unwrap().unwrap();
-    assert_eq!(&stored[..], &[7, 7]);
+    assert_eq!(stored, &[7, 7]);
     assert_ne!(stored.as_ptr(), big.as_ptr());
 }
