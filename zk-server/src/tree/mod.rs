@@ -4,10 +4,13 @@
 //!   of ZooKeeper 3.8), returning per-op results and the watch events to fire ([`ApplyOutcome`]).
 //! - Reads: [`DataTree::get`], [`DataTree::stat`], [`DataTree::data`], [`DataTree::acl`],
 //!   [`DataTree::children`], ephemerals / containers / TTL bookkeeping, counters.
-//! - Snapshots: `Clone` is O(1) (all maps are persistent `imbl` structures and nodes are shared
-//!   `Arc`s, copied on write), so a snapshot can be serialized from a clone while writes go on;
-//!   [`DataTree::snapshot_nodes`] walks nodes in ZooKeeper's snapshot order and [`DataTreeBuilder`]
-//!   rebuilds a tree from snapshot records.
+//! - Storage: nodes live in a [`NodeStore`] (see [`store`]): the committed [`NodeMap`] or an
+//!   [`Overlay`] of pending changes, which is what writes are prepared against. Each [`Node`] is one
+//!   compact allocation (header, path, data); children are found by path order, not kept per node.
+//! - Snapshots: `Clone` is O(1) (all maps are persistent `imbl` structures and nodes are immutable
+//!   shared allocations), so a snapshot can be serialized from a clone while writes go on;
+//!   [`DataTree::snapshot_nodes`] lists nodes parents first and [`DataTreeBuilder`] rebuilds a tree
+//!   from snapshot records.
 //! - [`DataTree::digest`]: ZooKeeper's tree digest, maintained incrementally.
 //!
 //! - Quotas: `zookeeper_limits` / `zookeeper_stats` nodes under `/zookeeper/quota` are kept up to date
@@ -18,13 +21,15 @@
 //! Checked against Apache ZooKeeper 3.8.0 itself (`tests/oracle.rs`, `tests/differential.rs`: same
 //! per-txn results and digests, same final stats, data, ACL indices, quota stats). Deliberate
 //! differences, none visible in replies, digests or snapshot contents:
-//! - children (and snapshot order among siblings) are in byte order, not Java hash-set order;
+//! - children are listed in byte order, not Java hash-set order, and snapshots list nodes in path order
+//!   rather than depth first (both only need parents before children);
 //! - a session's ephemeral set is dropped once empty (ZooKeeper keeps an empty set until the session
 //!   closes); unlisted ephemerals of a closing session are deleted in path order;
 //! - txns ZooKeeper would crash on (a TTL out of range, a create or delete of the root, a corrupt quota
 //!   stats node) are refused or tolerated instead;
 //! - a snapshot node whose ACL index is missing from the ACL section reads as an empty ACL (ZooKeeper
-//!   throws when reading it).
+//!   throws when reading it); so does a node whose ACL index does not fit 32 bits (ZooKeeper numbers
+//!   distinct ACL lists from 1, so that takes two billion of them).
 
 mod acl_cache;
 mod apply;

@@ -87,10 +87,9 @@ impl<S: NodeStore> DataTree<S> {
             self.meta.orphans.remove(path);
             self.forget(&orphan);
         }
-        let path: Arc<str> = path.into();
-        self.track_kind(&path, new.ephemeral_owner);
-        self.quota_after_create(parent_name, child_name, &path, data_len);
-        triggers.push(WatchTrigger { path: path.to_string(), event: EventType::NodeCreated, acl: node_acl });
+        self.track_kind(path, new.ephemeral_owner);
+        self.quota_after_create(parent_name, child_name, path, data_len);
+        triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeCreated, acl: node_acl });
         triggers.push(WatchTrigger {
             path: event_path(parent_name),
             event: EventType::NodeChildrenChanged,
@@ -250,17 +249,17 @@ impl<S: NodeStore> DataTree<S> {
         deleted
     }
 
-    pub(super) fn track_kind(&mut self, path: &Arc<str>, owner: i64) {
+    pub(super) fn track_kind(&mut self, path: &str, owner: i64) {
         match NodeKind::from_ephemeral_owner(owner) {
             NodeKind::Persistent => {}
             NodeKind::Container => {
-                self.meta.containers.insert(path.clone());
+                self.meta.containers.insert(path.into());
             }
             NodeKind::Ttl(_) => {
-                self.meta.ttls.insert(path.clone());
+                self.meta.ttls.insert(path.into());
             }
             NodeKind::Ephemeral(session) => {
-                self.meta.ephemerals.entry(session).or_default().insert(path.clone());
+                self.meta.ephemerals.entry(session).or_default().insert(path.into());
             }
         }
     }

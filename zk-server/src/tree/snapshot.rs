@@ -145,22 +145,27 @@ impl DataTreeBuilder {
             (true, true) => return Err(SnapshotError::DuplicateRoot),
             _ => {}
         }
-        let path: Arc<str> = key(path).into();
+        let path = key(path);
         let owner = stat.ephemeral_owner;
-        let node = Node::new(&path, data.as_deref(), acl_index, stat);
+        let node = Node::new(path, data.as_deref(), acl_index, stat);
         if is_root {
             self.has_root = true;
         } else {
-            let (parent, _) = split_last(&path).ok_or_else(|| SnapshotError::MissingParent(path.to_string()))?;
+            let (parent, _) = split_last(path).ok_or_else(|| SnapshotError::MissingParent(path.to_string()))?;
             let parent = key(parent);
             if !tree.exists(parent) {
                 return Err(SnapshotError::MissingParent(path.to_string()));
             }
-            tree.track_kind(&path, owner);
+            tree.track_kind(path, owner);
             match tree.insert_node(node) {
                 // A path listed twice: the later record wins, as in ZooKeeper.
                 Some(replaced) => tree.meta.acls.remove_usage(replaced.acl_index()),
-                None => *self.child_counts.entry(parent.to_owned()).or_default() += 1,
+                None => match self.child_counts.get_mut(parent) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.child_counts.insert(parent.to_owned(), 1);
+                    }
+                },
             }
             return Ok(self);
         }
