@@ -19,13 +19,41 @@ use crate::persist::file_name::{list_files, snapshot_name, Compression, DataFile
 /// How many of the newest snapshots ZooKeeper tries before giving up (`FileSnap.deserialize`).
 pub const MAX_SNAPSHOTS_TRIED: usize = 100;
 
+/// How much of a snapshot is written between two `fdatasync`s.
+const SYNC_STEP: u64 = 8 * 1024 * 1024;
+
+/// A snapshot file that is made durable in steps of [`SYNC_STEP`] bytes as it is written: one fsync of a
+/// whole snapshot (hundreds of megabytes with a million znodes) floods the disk queue, and the txn
+/// log's group-commit fsyncs, which every write waits for, would queue behind it.
+#[derive(Debug)]
+pub struct SteppedSyncFile {
+    file: File,
+    unsynced: u64,
+}
+
+impl Write for SteppedSyncFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(buf)?;
+        self.unsynced += written as u64;
+        if self.unsynced >= SYNC_STEP {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// The destination of a snapshot file being written.
 #[derive(Debug)]
 pub enum FileSink {
     /// Uncompressed.
-    Plain(BufWriter<File>),
+    Plain(BufWriter<SteppedSyncFile>),
     /// Gzip-compressed (the checksum covers the uncompressed stream, inside the compression).
-    Gzip(GzEncoder<BufWriter<File>>),
+    Gzip(GzEncoder<BufWriter<SteppedSyncFile>>),
 }
 
 impl Write for FileSink {
@@ -50,7 +78,7 @@ impl FileSink {
             FileSink::Plain(w) => w,
             FileSink::Gzip(w) => w.finish()?,
         };
-        buffered.into_inner().map_err(|e| e.into_error())
+        Ok(buffered.into_inner().map_err(|e| e.into_error())?.file)
     }
 }
 
@@ -69,7 +97,8 @@ impl SnapshotFileWriter {
     pub fn create(snap_dir: &Path, zxid: i64, compression: Compression) -> Result<SnapshotFileWriter> {
         let dest = snap_dir.join(snapshot_name(zxid, compression));
         let tmp = tmp_path(&dest);
-        let file = BufWriter::with_capacity(256 * 1024, File::create(&tmp).at(&tmp)?);
+        let file = SteppedSyncFile { file: File::create(&tmp).at(&tmp)?, unsynced: 0 };
+        let file = BufWriter::with_capacity(256 * 1024, file);
         let sink = match compression {
             Compression::None => FileSink::Plain(file),
             Compression::Gzip => FileSink::Gzip(GzEncoder::new(file, flate2::Compression::default())),
