@@ -1,11 +1,17 @@
-//! One znode, stored compactly: a single shared allocation holding the stat, the ACL index, the child
-//! count, then the path and the data bytes.
+//! One znode, stored compactly: a single shared allocation holding a packed header (the stat, the ACL
+//! index, the child count), then the path and the data bytes.
 //!
 //! A million znodes is the size operators run, so the layout is what bounds the server's memory: one
 //! allocation per node (header, path and data together, behind an 8-byte pointer), no per-node child
 //! set (children are found by path order in the tree's map, see [`super::store`]) and no separate key
-//! (the map orders nodes by the path they carry). Nodes are immutable once shared; a change builds the
-//! node anew ([`Node::edited`], [`Node::with_data`]).
+//! (the map orders nodes by the path they carry). The header stores only what differs from a fresh
+//! node's defaults: a node never changed since its create keeps czxid, ctime and its ACL index (22
+//! bytes with the flags) instead of the 72 bytes of every field. Nodes are immutable once shared; a
+//! change builds the node anew ([`Node::edited`], [`Node::with_data`]).
+//!
+//! Layout of the bytes: `flags: u16`, `czxid`, `ctime`, then the optional fields `flags` announces
+//! (`mzxid`, `mtime`, `pzxid`, `ephemeralOwner` as i64; `version`, `cversion`, `aversion`,
+//! `numChildren` as i32), then `acl: i32`, `path_len: u32`, the path, the data.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -15,8 +21,7 @@ use zk_proto::{NodeKind, Stat, StatPersisted};
 
 use super::digest::node_digest;
 
-/// What a node holds besides its path and data: the persisted stat's fields, flattened so the header
-/// is 72 bytes without padding.
+/// A node's header, decoded: the persisted stat's fields, the child count, the ACL index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Header {
     pub czxid: i64,
@@ -33,8 +38,6 @@ pub(crate) struct Header {
     /// distinct ACL list ever created, from 1. A larger index (never seen in practice) is stored as
     /// `i32::MAX`, which names no list and so grants nothing.
     acl: i32,
-    /// The data length; -1 for null data.
-    data_len: i32,
 }
 
 impl Header {
@@ -51,7 +54,6 @@ impl Header {
             aversion: stat.aversion,
             num_children: 0,
             acl: 0,
-            data_len: -1,
         };
         header.set_acl(acl);
         header
@@ -81,9 +83,98 @@ impl Header {
     }
 }
 
+// Flags: which optional fields are stored (absent ones take the fresh-node value), and null data.
+const MZXID: u16 = 1;
+const MTIME: u16 = 1 << 1;
+const PZXID: u16 = 1 << 2;
+const OWNER: u16 = 1 << 3;
+const VERSION: u16 = 1 << 4;
+const CVERSION: u16 = 1 << 5;
+const AVERSION: u16 = 1 << 6;
+const CHILDREN: u16 = 1 << 7;
+const NULL_DATA: u16 = 1 << 8;
+const LONGS: u16 = MZXID | MTIME | PZXID | OWNER;
+const INTS: u16 = VERSION | CVERSION | AVERSION | CHILDREN;
+
+/// The header's encoded length for `flags` (flags, czxid, ctime, the optional fields, acl, path_len).
+fn header_len(flags: u16) -> usize {
+    2 + 16 + 8 * (flags & LONGS).count_ones() as usize + 4 * (flags & INTS).count_ones() as usize + 4 + 4
+}
+
+fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
+    let longs = [
+        (MZXID, header.mzxid, header.czxid),
+        (MTIME, header.mtime, header.ctime),
+        (PZXID, header.pzxid, header.czxid),
+        (OWNER, header.ephemeral_owner, 0),
+    ];
+    let ints = [
+        (VERSION, header.version),
+        (CVERSION, header.cversion),
+        (AVERSION, header.aversion),
+        (CHILDREN, header.num_children),
+    ];
+    let mut flags = if data.is_none() { NULL_DATA } else { 0 };
+    for (flag, value, default) in longs {
+        if value != default {
+            flags |= flag;
+        }
+    }
+    for (flag, value) in ints {
+        if value != 0 {
+            flags |= flag;
+        }
+    }
+    let data = data.unwrap_or_default();
+    let mut bytes = Vec::with_capacity(header_len(flags) + path.len() + data.len());
+    bytes.extend_from_slice(&flags.to_le_bytes());
+    bytes.extend_from_slice(&header.czxid.to_le_bytes());
+    bytes.extend_from_slice(&header.ctime.to_le_bytes());
+    for (flag, value, _) in longs {
+        if flags & flag != 0 {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    for (flag, value) in ints {
+        if flags & flag != 0 {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    bytes.extend_from_slice(&header.acl.to_le_bytes());
+    bytes.extend_from_slice(&u32::try_from(path.len()).unwrap_or(u32::MAX).to_le_bytes());
+    bytes.extend_from_slice(path);
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// Reads the fixed-size fields of a node's bytes.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0; N];
+        if let Some(field) = self.bytes.get(self.at..self.at + N) {
+            out.copy_from_slice(field);
+        }
+        self.at += N;
+        out
+    }
+
+    fn long(&mut self) -> i64 {
+        i64::from_le_bytes(self.take())
+    }
+
+    fn int(&mut self) -> i32 {
+        i32::from_le_bytes(self.take())
+    }
+}
+
 /// A znode (see the module docs). Ordered, compared and borrowed by its path bytes.
 #[derive(Clone)]
-pub struct Node(ThinArc<Header, u8>);
+pub struct Node(ThinArc<(), u8>);
 
 impl Node {
     /// A childless node.
@@ -91,26 +182,42 @@ impl Node {
         Node::build(path.as_bytes(), data, Header::new(&stat, acl))
     }
 
-    fn build(path: &[u8], data: Option<&[u8]>, mut header: Header) -> Node {
-        let data_bytes = data.unwrap_or_default();
-        header.data_len = data.map_or(-1, |data| i32::try_from(data.len()).unwrap_or(i32::MAX));
-        let mut bytes = Vec::with_capacity(path.len() + data_bytes.len());
-        bytes.extend_from_slice(path);
-        bytes.extend_from_slice(data_bytes);
-        Node(ThinArc::from_header_and_slice(header, &bytes))
+    fn build(path: &[u8], data: Option<&[u8]>, header: Header) -> Node {
+        Node(ThinArc::from_header_and_slice((), &encode(&header, path, data)))
     }
 
-    pub(crate) fn header(&self) -> &Header {
-        &self.0.header.header
+    fn flags(&self) -> u16 {
+        u16::from_le_bytes([self.0.slice[0], self.0.slice[1]])
     }
 
-    fn path_len(&self) -> usize {
-        self.0.slice.len() - self.header().data_len.max(0) as usize
+    /// The decoded header.
+    pub(crate) fn header(&self) -> Header {
+        let flags = self.flags();
+        let mut fields = Fields { bytes: &self.0.slice, at: 2 };
+        let czxid = fields.long();
+        let ctime = fields.long();
+        let mut long = |flag: u16, default: i64| if flags & flag != 0 { fields.long() } else { default };
+        let (mzxid, mtime, pzxid, ephemeral_owner) =
+            (long(MZXID, czxid), long(MTIME, ctime), long(PZXID, czxid), long(OWNER, 0));
+        let mut int = |flag: u16| if flags & flag != 0 { fields.int() } else { 0 };
+        let (version, cversion, aversion, num_children) = (int(VERSION), int(CVERSION), int(AVERSION), int(CHILDREN));
+        let acl = fields.int();
+        Header { czxid, mzxid, ctime, mtime, ephemeral_owner, pzxid, version, cversion, aversion, num_children, acl }
+    }
+
+    /// Where the path starts, and its length.
+    fn path_span(&self) -> (usize, usize) {
+        let start = header_len(self.flags());
+        let len_at = start - 4;
+        let bytes = &self.0.slice;
+        let len = u32::from_le_bytes([bytes[len_at], bytes[len_at + 1], bytes[len_at + 2], bytes[len_at + 3]]);
+        (start, len as usize)
     }
 
     /// The path as stored (the root is `/`), as bytes.
     pub fn path_bytes(&self) -> &[u8] {
-        &self.0.slice[..self.path_len()]
+        let (start, len) = self.path_span();
+        &self.0.slice[start..start + len]
     }
 
     /// The path as stored (the root is `/`).
@@ -121,26 +228,27 @@ impl Node {
 
     /// The same node with `change` applied to its header.
     pub(crate) fn edited(&self, change: impl FnOnce(&mut Header)) -> Node {
-        let mut header = self.header().clone();
+        let mut header = self.header();
         change(&mut header);
         Node::build(self.path_bytes(), self.data(), header)
     }
 
     /// The same node with new data, and `change` applied to its header.
     pub(crate) fn with_data(&self, data: Option<&[u8]>, change: impl FnOnce(&mut Header)) -> Node {
-        let mut header = self.header().clone();
+        let mut header = self.header();
         change(&mut header);
         Node::build(self.path_bytes(), data, header)
     }
 
     /// The data; `None` is Java's `null` (distinct from empty data).
     pub fn data(&self) -> Option<&[u8]> {
-        (self.header().data_len >= 0).then(|| &self.0.slice[self.path_len()..])
+        let (start, len) = self.path_span();
+        (self.flags() & NULL_DATA == 0).then(|| &self.0.slice[start + len..])
     }
 
     /// The data length as `Stat.dataLength` reports it (0 for null).
     pub fn data_length(&self) -> i32 {
-        self.header().data_len.max(0)
+        self.data().map_or(0, |data| i32::try_from(data.len()).unwrap_or(i32::MAX))
     }
 
     /// The persisted stat. Its `cversion` counts child creates only: it is what a sequential create
@@ -191,7 +299,7 @@ impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Node")
             .field("path", &self.path())
-            .field("header", self.header())
+            .field("header", &self.header())
             .field("data_len", &self.data().map(<[u8]>::len))
             .finish()
     }
@@ -233,7 +341,19 @@ mod tests {
         let node = Node::new("/a/b", Some(b"hello"), 3, stat.clone());
         assert_eq!((node.path(), node.data(), node.acl_index()), ("/a/b", Some(&b"hello"[..]), 3));
         assert_eq!(node.stat_persisted(), stat);
-        assert_eq!(std::mem::size_of::<Header>(), 72, "no padding");
+        // A fresh node stores flags, czxid, ctime, acl and path_len: 26 bytes before its path.
+        assert_eq!(
+            Node::new(
+                "/a/b",
+                Some(b"hello"),
+                3,
+                StatPersisted { czxid: 5, ctime: 9, mzxid: 5, mtime: 9, pzxid: 5, ..StatPersisted::default() }
+            )
+            .0
+            .slice
+            .len(),
+            26 + 4 + 5
+        );
         let edited = node.edited(|h| h.num_children = 4);
         assert_eq!((edited.path(), edited.data(), edited.num_children()), ("/a/b", Some(&b"hello"[..]), 4));
         let nulled = edited.with_data(None, |h| h.version = 3);
@@ -253,5 +373,27 @@ mod tests {
         assert!(a < b);
         let key: &[u8] = b.borrow();
         assert_eq!(key, b"/a/b");
+    }
+
+    proptest::proptest! {
+        /// Whatever the fields (defaults or not), a node reads back exactly what it was built with.
+        #[test]
+        fn packed_headers_round_trip(
+            longs in proptest::array::uniform6(proptest::prop_oneof![proptest::prelude::Just(0i64), proptest::prelude::any::<i64>()]),
+            ints in proptest::array::uniform4(proptest::prop_oneof![proptest::prelude::Just(0i32), proptest::prelude::any::<i32>()]),
+            acl in -1i64..1000,
+            path in "/[a-z/]{0,40}",
+            data in proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)),
+        ) {
+            let [czxid, mzxid, ctime, mtime, ephemeral_owner, pzxid] = longs;
+            let [version, cversion, aversion, num_children] = ints;
+            let stat = StatPersisted { czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid };
+            let node = Node::new(&path, data.as_deref(), acl, stat.clone()).edited(|h| h.num_children = num_children);
+            proptest::prop_assert_eq!(node.stat_persisted(), stat);
+            proptest::prop_assert_eq!(node.num_children(), num_children);
+            proptest::prop_assert_eq!(node.acl_index(), acl);
+            proptest::prop_assert_eq!(node.path(), path.as_str());
+            proptest::prop_assert_eq!(node.data(), data.as_deref());
+        }
     }
 }
