@@ -21,18 +21,10 @@ use zk_proto::{NodeKind, Stat, StatPersisted};
 
 use super::digest::node_digest;
 
-/// A node's header, decoded: the persisted stat's fields, the child count, the ACL index.
+/// A node's header, decoded: the persisted stat, the child count, the ACL index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Header {
-    pub czxid: i64,
-    pub mzxid: i64,
-    pub ctime: i64,
-    pub mtime: i64,
-    pub ephemeral_owner: i64,
-    pub pzxid: i64,
-    pub version: i32,
-    pub cversion: i32,
-    pub aversion: i32,
+    pub stat: StatPersisted,
     pub num_children: i32,
     /// The ACL cache index (see [`super::AclCache`]), kept in 32 bits: ZooKeeper counts one index per
     /// distinct ACL list ever created, from 1. A larger index (never seen in practice) is stored as
@@ -41,37 +33,10 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    fn new(stat: &StatPersisted, acl: i64) -> Header {
-        let mut header = Header {
-            czxid: stat.czxid,
-            mzxid: stat.mzxid,
-            ctime: stat.ctime,
-            mtime: stat.mtime,
-            ephemeral_owner: stat.ephemeral_owner,
-            pzxid: stat.pzxid,
-            version: stat.version,
-            cversion: stat.cversion,
-            aversion: stat.aversion,
-            num_children: 0,
-            acl: 0,
-        };
+    fn new(stat: StatPersisted, acl: i64) -> Header {
+        let mut header = Header { stat, num_children: 0, acl: 0 };
         header.set_acl(acl);
         header
-    }
-
-    /// The persisted stat.
-    pub fn stat(&self) -> StatPersisted {
-        StatPersisted {
-            czxid: self.czxid,
-            mzxid: self.mzxid,
-            ctime: self.ctime,
-            mtime: self.mtime,
-            version: self.version,
-            cversion: self.cversion,
-            aversion: self.aversion,
-            ephemeral_owner: self.ephemeral_owner,
-            pzxid: self.pzxid,
-        }
     }
 
     /// Sets the ACL index (see the field).
@@ -102,16 +67,17 @@ fn header_len(flags: u16) -> usize {
 }
 
 fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
+    let stat = &header.stat;
     let longs = [
-        (MZXID, header.mzxid, header.czxid),
-        (MTIME, header.mtime, header.ctime),
-        (PZXID, header.pzxid, header.czxid),
-        (OWNER, header.ephemeral_owner, 0),
+        (MZXID, stat.mzxid, stat.czxid),
+        (MTIME, stat.mtime, stat.ctime),
+        (PZXID, stat.pzxid, stat.czxid),
+        (OWNER, stat.ephemeral_owner, 0),
     ];
     let ints = [
-        (VERSION, header.version),
-        (CVERSION, header.cversion),
-        (AVERSION, header.aversion),
+        (VERSION, stat.version),
+        (CVERSION, stat.cversion),
+        (AVERSION, stat.aversion),
         (CHILDREN, header.num_children),
     ];
     let mut flags = if data.is_none() { NULL_DATA } else { 0 };
@@ -128,8 +94,8 @@ fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
     let data = data.unwrap_or_default();
     let mut bytes = Vec::with_capacity(header_len(flags) + path.len() + data.len());
     bytes.extend_from_slice(&flags.to_le_bytes());
-    bytes.extend_from_slice(&header.czxid.to_le_bytes());
-    bytes.extend_from_slice(&header.ctime.to_le_bytes());
+    bytes.extend_from_slice(&stat.czxid.to_le_bytes());
+    bytes.extend_from_slice(&stat.ctime.to_le_bytes());
     for (flag, value, _) in longs {
         if flags & flag != 0 {
             bytes.extend_from_slice(&value.to_le_bytes());
@@ -179,7 +145,7 @@ pub struct Node(ThinArc<(), u8>);
 impl Node {
     /// A childless node.
     pub(crate) fn new(path: &str, data: Option<&[u8]>, acl: i64, stat: StatPersisted) -> Node {
-        Node::build(path.as_bytes(), data, Header::new(&stat, acl))
+        Node::build(path.as_bytes(), data, Header::new(stat, acl))
     }
 
     fn build(path: &[u8], data: Option<&[u8]>, header: Header) -> Node {
@@ -202,7 +168,8 @@ impl Node {
         let mut int = |flag: u16| if flags & flag != 0 { fields.int() } else { 0 };
         let (version, cversion, aversion, num_children) = (int(VERSION), int(CVERSION), int(AVERSION), int(CHILDREN));
         let acl = fields.int();
-        Header { czxid, mzxid, ctime, mtime, ephemeral_owner, pzxid, version, cversion, aversion, num_children, acl }
+        let stat = StatPersisted { czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid };
+        Header { stat, num_children, acl }
     }
 
     /// Where the path starts, and its length.
@@ -255,7 +222,7 @@ impl Node {
     /// appends (`%010d`) and what `CreateTxn.parentCVersion` is computed from (+1), not
     /// [`Stat::cversion`].
     pub fn stat_persisted(&self) -> StatPersisted {
-        self.header().stat()
+        self.header().stat
     }
 
     /// The client view of the stat, as ZooKeeper's `DataNode.copyStat` builds it:
@@ -286,7 +253,7 @@ impl Node {
 
     /// What kind of node this is (from `ephemeralOwner`).
     pub fn kind(&self) -> NodeKind {
-        NodeKind::from_ephemeral_owner(self.header().ephemeral_owner)
+        NodeKind::from_ephemeral_owner(self.header().stat.ephemeral_owner)
     }
 
     /// This node's digest (`DigestCalculator` version 2).
@@ -356,7 +323,7 @@ mod tests {
         );
         let edited = node.edited(|h| h.num_children = 4);
         assert_eq!((edited.path(), edited.data(), edited.num_children()), ("/a/b", Some(&b"hello"[..]), 4));
-        let nulled = edited.with_data(None, |h| h.version = 3);
+        let nulled = edited.with_data(None, |h| h.stat.version = 3);
         assert_eq!((nulled.path(), nulled.data(), nulled.data_length()), ("/a/b", None, 0));
         assert_eq!(nulled.num_children(), 4);
         let emptied = nulled.with_data(Some(b""), |_| {});

@@ -55,10 +55,10 @@ impl<S: NodeStore> DataTree<S> {
         }
         self.modify(parent_name, |parent| {
             let cversion =
-                if new.parent_cversion == -1 { parent.cversion.wrapping_add(1) } else { new.parent_cversion };
-            if cversion > parent.cversion {
-                parent.cversion = cversion;
-                parent.pzxid = new.zxid;
+                if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
+            if cversion > parent.stat.cversion {
+                parent.stat.cversion = cversion;
+                parent.stat.pzxid = new.zxid;
             }
             parent.num_children += 1;
         });
@@ -121,8 +121,8 @@ impl<S: NodeStore> DataTree<S> {
             if exists {
                 parent.num_children -= 1;
             }
-            if zxid > parent.pzxid {
-                parent.pzxid = zxid;
+            if zxid > parent.stat.pzxid {
+                parent.stat.pzxid = zxid;
             }
         })
         .ok_or(ErrorCode::NoNode)?;
@@ -178,9 +178,9 @@ impl<S: NodeStore> DataTree<S> {
         let old_len = old.data().map_or(0, <[u8]>::len);
         let old_size = node_size(key(path), old.data());
         self.replace_data(path, data, |header| {
-            header.mtime = time;
-            header.mzxid = zxid;
-            header.version = version;
+            header.stat.mtime = time;
+            header.stat.mzxid = zxid;
+            header.stat.version = version;
         });
         let node = self.get(path).ok_or(ErrorCode::NoNode)?;
         let stat = node.stat();
@@ -198,7 +198,7 @@ impl<S: NodeStore> DataTree<S> {
         self.meta.acls.remove_usage(old);
         let index = self.meta.acls.intern(acl);
         self.modify(path, |node| {
-            node.aversion = version;
+            node.stat.aversion = version;
             node.set_acl(index);
         })
         .ok_or(ErrorCode::NoNode)?;
@@ -212,8 +212,8 @@ impl<S: NodeStore> DataTree<S> {
         let cversion = if cversion == -1 { current.wrapping_add(1) } else { cversion };
         if cversion > current {
             self.modify(path, |node| {
-                node.cversion = cversion;
-                node.pzxid = zxid;
+                node.stat.cversion = cversion;
+                node.stat.pzxid = zxid;
             });
         }
         Ok(())

@@ -254,7 +254,7 @@ mod tests {
     }
 
     fn set_version(store: &mut impl NodeStore, path: &str, version: i32) {
-        let node = store.get(path).unwrap().edited(|h| h.version = version);
+        let node = store.get(path).unwrap().edited(|h| h.stat.version = version);
         store.insert(node);
     }
 
