@@ -74,6 +74,9 @@ pub const CONFIG_PATH: &str = "/zookeeper/config";
 pub struct DataTree<S = NodeMap> {
     nodes: S,
     meta: TreeMeta,
+    /// Whether applying txns collects the watch events they fire (not on speculative trees, whose
+    /// outcomes nobody reads).
+    collects_triggers: bool,
 }
 
 /// Everything of a tree but its nodes: the ACL cache, the per-kind indexes, the quota roots and the
@@ -143,6 +146,7 @@ impl DataTree {
                 data_size: 0,
                 last_processed_zxid: 0,
             },
+            collects_triggers: true,
         }
     }
 
@@ -173,7 +177,7 @@ impl DataTree {
 impl<S: NodeRead> DataTree<S> {
     /// This tree seen through `changes`, with `meta` as the rest of that state (see [`store`]).
     pub fn overlay<'a>(&'a self, changes: &'a mut PendingChanges, meta: TreeMeta) -> DataTree<Overlay<'a, S>> {
-        DataTree { nodes: Overlay::new(&self.nodes, changes), meta }
+        DataTree { nodes: Overlay::new(&self.nodes, changes), meta, collects_triggers: false }
     }
 
     /// Everything but the nodes (O(1) to clone).
@@ -214,6 +218,11 @@ impl<S: NodeRead> DataTree<S> {
     /// which grants nothing.
     pub fn acl(&self, path: &str) -> Option<Arc<[Acl]>> {
         self.get(path).map(|node| self.acl_of(node))
+    }
+
+    /// The ACL at `path`, empty if there is no node.
+    pub(crate) fn acl_or_none(&self, path: &str) -> Arc<[Acl]> {
+        self.acl(path).unwrap_or_else(|| Arc::from(Vec::new()))
     }
 
     pub(crate) fn acl_of(&self, node: &Node) -> Arc<[Acl]> {

@@ -9,9 +9,10 @@
 //! bytes with the flags) instead of the 72 bytes of every field. Nodes are immutable once shared; a
 //! change builds the node anew ([`Node::edited`], [`Node::with_data`]).
 //!
-//! Layout of the bytes: `flags: u16`, `czxid`, `ctime`, then the optional fields `flags` announces
-//! (`mzxid`, `mtime`, `pzxid`, `ephemeralOwner` as i64; `version`, `cversion`, `aversion`,
-//! `numChildren` as i32), then `acl: i32`, `path_len: u32`, the path, the data.
+//! Layout of the bytes: `path_len: u32` and the path first (the map compares paths, so finding it must
+//! be cheap), then `flags: u16`, `czxid`, `ctime`, the optional fields `flags` announces (`mzxid`,
+//! `mtime`, `pzxid`, `ephemeralOwner` as i64; `version`, `cversion`, `aversion`, `numChildren` as
+//! i32), `acl: i32`, and the data.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -61,9 +62,9 @@ const NULL_DATA: u16 = 1 << 8;
 const LONGS: u16 = MZXID | MTIME | PZXID | OWNER;
 const INTS: u16 = VERSION | CVERSION | AVERSION | CHILDREN;
 
-/// The header's encoded length for `flags` (flags, czxid, ctime, the optional fields, acl, path_len).
+/// The header's encoded length for `flags` (flags, czxid, ctime, the optional fields, acl).
 fn header_len(flags: u16) -> usize {
-    2 + 16 + 8 * (flags & LONGS).count_ones() as usize + 4 * (flags & INTS).count_ones() as usize + 4 + 4
+    2 + 16 + 8 * (flags & LONGS).count_ones() as usize + 4 * (flags & INTS).count_ones() as usize + 4
 }
 
 fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
@@ -92,7 +93,9 @@ fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
         }
     }
     let data = data.unwrap_or_default();
-    let mut bytes = Vec::with_capacity(header_len(flags) + path.len() + data.len());
+    let mut bytes = Vec::with_capacity(4 + path.len() + header_len(flags) + data.len());
+    bytes.extend_from_slice(&u32::try_from(path.len()).unwrap_or(u32::MAX).to_le_bytes());
+    bytes.extend_from_slice(path);
     bytes.extend_from_slice(&flags.to_le_bytes());
     bytes.extend_from_slice(&stat.czxid.to_le_bytes());
     bytes.extend_from_slice(&stat.ctime.to_le_bytes());
@@ -107,8 +110,6 @@ fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
         }
     }
     bytes.extend_from_slice(&header.acl.to_le_bytes());
-    bytes.extend_from_slice(&u32::try_from(path.len()).unwrap_or(u32::MAX).to_le_bytes());
-    bytes.extend_from_slice(path);
     bytes.extend_from_slice(data);
     bytes
 }
@@ -152,14 +153,20 @@ impl Node {
         Node(ThinArc::from_header_and_slice((), &encode(&header, path, data)))
     }
 
+    /// Where the header starts (after the path).
+    fn header_start(&self) -> usize {
+        4 + self.path_bytes().len()
+    }
+
     fn flags(&self) -> u16 {
-        u16::from_le_bytes([self.0.slice[0], self.0.slice[1]])
+        let at = self.header_start();
+        u16::from_le_bytes([self.0.slice[at], self.0.slice[at + 1]])
     }
 
     /// The decoded header.
     pub(crate) fn header(&self) -> Header {
         let flags = self.flags();
-        let mut fields = Fields { bytes: &self.0.slice, at: 2 };
+        let mut fields = Fields { bytes: &self.0.slice, at: self.header_start() + 2 };
         let czxid = fields.long();
         let ctime = fields.long();
         let mut long = |flag: u16, default: i64| if flags & flag != 0 { fields.long() } else { default };
@@ -172,19 +179,11 @@ impl Node {
         Header { stat, num_children, acl }
     }
 
-    /// Where the path starts, and its length.
-    fn path_span(&self) -> (usize, usize) {
-        let start = header_len(self.flags());
-        let len_at = start - 4;
-        let bytes = &self.0.slice;
-        let len = u32::from_le_bytes([bytes[len_at], bytes[len_at + 1], bytes[len_at + 2], bytes[len_at + 3]]);
-        (start, len as usize)
-    }
-
     /// The path as stored (the root is `/`), as bytes.
     pub fn path_bytes(&self) -> &[u8] {
-        let (start, len) = self.path_span();
-        &self.0.slice[start..start + len]
+        let bytes = &self.0.slice;
+        let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        &bytes[4..4 + len]
     }
 
     /// The path as stored (the root is `/`).
@@ -209,8 +208,8 @@ impl Node {
 
     /// The data; `None` is Java's `null` (distinct from empty data).
     pub fn data(&self) -> Option<&[u8]> {
-        let (start, len) = self.path_span();
-        (self.flags() & NULL_DATA == 0).then(|| &self.0.slice[start + len..])
+        let flags = self.flags();
+        (flags & NULL_DATA == 0).then(|| &self.0.slice[self.header_start() + header_len(flags)..])
     }
 
     /// The data length as `Stat.dataLength` reports it (0 for null).
@@ -308,7 +307,7 @@ mod tests {
         let node = Node::new("/a/b", Some(b"hello"), 3, stat.clone());
         assert_eq!((node.path(), node.data(), node.acl_index()), ("/a/b", Some(&b"hello"[..]), 3));
         assert_eq!(node.stat_persisted(), stat);
-        // A fresh node stores flags, czxid, ctime, acl and path_len: 26 bytes before its path.
+        // A fresh node stores path_len, flags, czxid, ctime and acl: 26 bytes besides its path and data.
         assert_eq!(
             Node::new(
                 "/a/b",

@@ -45,8 +45,7 @@ impl<S: NodeStore> DataTree<S> {
             // its tree here.
             return Err(ErrorCode::BadArguments);
         }
-        let parent = self.get(parent_name).ok_or(ErrorCode::NoNode)?;
-        let parent_acl = self.acl_of(parent);
+        self.get(parent_name).ok_or(ErrorCode::NoNode)?;
         // An orphan (see `delete_node`) is not its parent's child: a create replaces it, as in ZooKeeper.
         let exists = self.exists(path) && !self.meta.orphans.contains(path);
         let acl_index = self.meta.acls.intern(new.acl);
@@ -75,7 +74,6 @@ impl<S: NodeStore> DataTree<S> {
         };
         let node = Node::new(path, new.data.map(|data| &data[..]), acl_index, stat);
         let client_stat = node.stat();
-        let node_acl = self.acl_of(&node);
         let data_len = node.data().map_or(0, <[u8]>::len);
         self.meta.data_size += node_size(path, node.data());
         if self.meta.orphans.contains(path) {
@@ -89,12 +87,15 @@ impl<S: NodeStore> DataTree<S> {
         }
         self.track_kind(path, new.ephemeral_owner);
         self.quota_after_create(parent_name, child_name, path, data_len);
-        triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeCreated, acl: node_acl });
-        triggers.push(WatchTrigger {
-            path: event_path(parent_name),
-            event: EventType::NodeChildrenChanged,
-            acl: parent_acl,
-        });
+        if self.collects_triggers {
+            let (node_acl, parent_acl) = (self.acl_or_none(path), self.acl_or_none(parent_name));
+            triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeCreated, acl: node_acl });
+            triggers.push(WatchTrigger {
+                path: event_path(parent_name),
+                event: EventType::NodeChildrenChanged,
+                acl: parent_acl,
+            });
+        }
         Ok(client_stat)
     }
 
@@ -134,16 +135,19 @@ impl<S: NodeStore> DataTree<S> {
             tracing::warn!(path, children = node.num_children(), "deleted a node that still had children");
             self.orphan_children(path);
         }
-        let node_acl = self.acl_of(&node);
+        // The node's ACL before `forget` releases its use.
+        let node_acl = self.collects_triggers.then(|| self.acl_of(&node));
         self.forget(&node);
         self.quota_after_delete(parent_name, child_name, path, node.data().map_or(0, <[u8]>::len));
-        let parent_acl = self.acl(parent_name).unwrap_or_else(|| Arc::from(Vec::new()));
-        triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeDeleted, acl: node_acl });
-        triggers.push(WatchTrigger {
-            path: event_path(parent_name),
-            event: EventType::NodeChildrenChanged,
-            acl: parent_acl,
-        });
+        if let Some(node_acl) = node_acl {
+            let parent_acl = self.acl_or_none(parent_name);
+            triggers.push(WatchTrigger { path: path.to_owned(), event: EventType::NodeDeleted, acl: node_acl });
+            triggers.push(WatchTrigger {
+                path: event_path(parent_name),
+                event: EventType::NodeChildrenChanged,
+                acl: parent_acl,
+            });
+        }
         Ok(())
     }
 
@@ -186,8 +190,10 @@ impl<S: NodeStore> DataTree<S> {
         let stat = node.stat();
         self.meta.data_size += node_size(key(path), data) - old_size;
         self.quota_after_set_data(path, old_len, data.map_or(0, <[u8]>::len));
-        let acl = self.acl(path).unwrap_or_else(|| Arc::from(Vec::new()));
-        triggers.push(WatchTrigger { path: key(path).to_owned(), event: EventType::NodeDataChanged, acl });
+        if self.collects_triggers {
+            let acl = self.acl_or_none(path);
+            triggers.push(WatchTrigger { path: key(path).to_owned(), event: EventType::NodeDataChanged, acl });
+        }
         Ok(stat)
     }
 
