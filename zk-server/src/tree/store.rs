@@ -147,10 +147,12 @@ impl PendingChanges {
         }
     }
 
-    /// Forgets everything (the committed tree is all there is).
+    /// Forgets everything (the committed tree is all there is), including the last zxid: after a role
+    /// change the next txns may be numbered below it (a new term after a truncated log).
     pub fn clear(&mut self) {
         self.slots.clear();
         self.touched.clear();
+        self.zxid = 0;
     }
 
     /// The number of pending nodes.
@@ -318,6 +320,20 @@ mod tests {
         assert_eq!(version(&overlay, "/b"), Some(1));
         assert_eq!(version(&overlay, "/a"), None, "the base (not yet updated in this test) shows through");
         changes.committed(2);
+        assert!(changes.is_empty());
+    }
+
+    /// A new term can number its txns below the last ones recorded: after `clear` they still retire.
+    #[test]
+    fn cleared_changes_retire_txns_numbered_below_earlier_ones() {
+        let base = NodeMap::new();
+        let mut changes = PendingChanges::default();
+        changes.begin(100);
+        Overlay::new(&base, &mut changes).insert(node("/a", 0));
+        changes.clear();
+        changes.begin(5);
+        Overlay::new(&base, &mut changes).insert(node("/b", 0));
+        changes.committed(5);
         assert!(changes.is_empty());
     }
 
