@@ -4,13 +4,10 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
-use bytes::Bytes;
 use tracing::info;
 use zk_proto::{OpCode, TxnBody};
 
-use crate::persist::{
-    Compression, DataDir, DataNodeRecord, PersistError, SnapshotReader, SnapshotTrailer, SnapshotWriter, ZxidDigest,
-};
+use crate::persist::{Compression, DataDir, PersistError, SnapshotReader, SnapshotTrailer, SnapshotWriter, ZxidDigest};
 use crate::tree::{DataTree, DataTreeBuilder, DIGEST_VERSION};
 
 /// State recovered from a data directory.
@@ -115,12 +112,7 @@ fn write_sections<W: Write>(
     let acls: Vec<_> = tree.acl_cache().entries().map(|(index, acl)| (index, acl.to_vec())).collect();
     encoder.write_acl_cache(acls.iter().map(|(index, acl)| (*index, acl.as_slice())))?;
     for node in tree.snapshot_nodes() {
-        let record = DataNodeRecord {
-            data: node.data.map(Bytes::copy_from_slice),
-            acl: node.acl_index,
-            stat: node.stat.clone(),
-        };
-        encoder.write_node(node.path, &record)?;
+        encoder.write_node_parts(node.path, node.data, node.acl_index, &node.stat)?;
     }
     Ok(())
 }

@@ -27,9 +27,21 @@ pub struct DataNodeRecord {
 impl DataNodeRecord {
     /// Appends the jute encoding.
     pub fn encode<B: BufMut>(&self, buf: &mut B) {
-        self.data.encode(buf);
-        self.acl.encode(buf);
-        self.stat.encode(buf);
+        DataNodeRecord::encode_parts(buf, self.data.as_deref(), self.acl, &self.stat);
+    }
+
+    /// Appends the jute encoding of a record given by its parts (no copy of the data into a record).
+    pub fn encode_parts<B: BufMut>(buf: &mut B, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) {
+        match data {
+            // A jute buffer: its length (bounded by the packet limit), then the bytes; -1 is null.
+            Some(data) => {
+                buf.put_i32(i32::try_from(data.len()).unwrap_or(i32::MAX));
+                buf.put_slice(data);
+            }
+            None => buf.put_i32(-1),
+        }
+        acl.encode(buf);
+        stat.encode(buf);
     }
 
     /// The encoded length.

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use zk_proto::{Acl, FileHeader, Jute};
+use zk_proto::{Acl, FileHeader, Jute, StatPersisted};
 
 use super::records::{DataNodeRecord, SnapshotTrailer, ZxidDigest, DIGEST_VERSION, SNAP_SYNC_SIGNATURE};
 use crate::persist::checked_io::CheckedWriter;
@@ -120,13 +120,18 @@ impl<W: Write> SnapshotWriter<W> {
 
     /// Writes one node. The root comes first, with path `""`; then every node after its parent.
     pub fn write_node(&mut self, path: &str, node: &DataNodeRecord) -> Result<()> {
+        self.write_node_parts(path, node.data.as_deref(), node.acl, &node.stat)
+    }
+
+    /// [`Self::write_node`] from the record's parts.
+    pub fn write_node_parts(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: &StatPersisted) -> Result<()> {
         self.enter(Stage::Nodes)?;
         if path == "/" {
             return Err(PersistError::Usage("the root node's path is \"\" in a snapshot"));
         }
         self.emit(|buf| {
             put_ustring(buf, path);
-            node.encode(buf);
+            DataNodeRecord::encode_parts(buf, data, acl, stat);
         })
     }
 
