@@ -1,5 +1,5 @@
-//! One znode, stored compactly: a single shared allocation holding a packed header (the stat, the ACL
-//! index, the child count), then the path and the data bytes.
+//! One znode, stored compactly: a single shared allocation holding the path, a packed header (the stat,
+//! the ACL index, the child count) and the data bytes.
 //!
 //! A million znodes is the size operators run, so the layout is what bounds the server's memory: one
 //! allocation per node (header, path and data together, behind an 8-byte pointer), no per-node child
@@ -15,6 +15,7 @@
 //! i32), `acl: i32`, and the data.
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use triomphe::ThinArc;
@@ -67,7 +68,8 @@ fn header_len(flags: u16) -> usize {
     2 + 16 + 8 * (flags & LONGS).count_ones() as usize + 4 * (flags & INTS).count_ones() as usize + 4
 }
 
-fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
+/// Encodes a node's bytes into `bytes` (cleared first).
+fn encode(bytes: &mut Vec<u8>, header: &Header, path: &[u8], data: Option<&[u8]>) {
     let stat = &header.stat;
     let longs = [
         (MZXID, stat.mzxid, stat.czxid),
@@ -93,7 +95,8 @@ fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
         }
     }
     let data = data.unwrap_or_default();
-    let mut bytes = Vec::with_capacity(4 + path.len() + header_len(flags) + data.len());
+    bytes.clear();
+    bytes.reserve(4 + path.len() + header_len(flags) + data.len());
     bytes.extend_from_slice(&u32::try_from(path.len()).unwrap_or(u32::MAX).to_le_bytes());
     bytes.extend_from_slice(path);
     bytes.extend_from_slice(&flags.to_le_bytes());
@@ -111,7 +114,12 @@ fn encode(header: &Header, path: &[u8], data: Option<&[u8]>) -> Vec<u8> {
     }
     bytes.extend_from_slice(&header.acl.to_le_bytes());
     bytes.extend_from_slice(data);
-    bytes
+}
+
+thread_local! {
+    /// Where a node's bytes are encoded before they are copied into its allocation (whose size must be
+    /// known up front), so building a node allocates only the node.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reads the fixed-size fields of a node's bytes.
@@ -150,7 +158,10 @@ impl Node {
     }
 
     fn build(path: &[u8], data: Option<&[u8]>, header: Header) -> Node {
-        Node(ThinArc::from_header_and_slice((), &encode(&header, path, data)))
+        SCRATCH.with_borrow_mut(|bytes| {
+            encode(bytes, &header, path, data);
+            Node(ThinArc::from_header_and_slice((), bytes))
+        })
     }
 
     /// Where the header starts (after the path).
@@ -194,9 +205,7 @@ impl Node {
 
     /// The same node with `change` applied to its header.
     pub(crate) fn edited(&self, change: impl FnOnce(&mut Header)) -> Node {
-        let mut header = self.header();
-        change(&mut header);
-        Node::build(self.path_bytes(), self.data(), header)
+        self.with_data(self.data(), change)
     }
 
     /// The same node with new data, and `change` applied to its header.
@@ -230,11 +239,10 @@ impl Node {
     ///   not touch the parent's stored cversion), and every child no longer present was deleted once;
     /// - `ephemeralOwner` shows a session only for ephemeral nodes: containers and TTL nodes show 0.
     pub fn stat(&self) -> Stat {
-        let num_children = self.num_children();
-        let stored = self.stat_persisted();
+        let Header { stat: stored, num_children, .. } = self.header();
         let mut stat = stored.to_stat(self.data_length(), num_children);
         stat.cversion = stored.cversion.wrapping_mul(2).wrapping_sub(num_children);
-        if !matches!(self.kind(), NodeKind::Ephemeral(_)) {
+        if !matches!(NodeKind::from_ephemeral_owner(stored.ephemeral_owner), NodeKind::Ephemeral(_)) {
             stat.ephemeral_owner = 0;
         }
         stat

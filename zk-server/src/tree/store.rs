@@ -1,6 +1,6 @@
 //! Where a [`DataTree`](super::DataTree) keeps its nodes.
 //!
-//! - [`NodeMap`]: the committed tree's map, a persistent ordered map. Cloning it is O(1), which is how a
+//! - [`NodeMap`]: the committed tree's nodes, a persistent ordered set. Cloning it is O(1), which is how a
 //!   snapshot is taken; while nothing else shares it (no snapshot being written) every change is made in
 //!   place.
 //! - [`Overlay`]: a committed map (or another overlay) seen through [`PendingChanges`], the nodes that
