@@ -341,20 +341,19 @@ impl<S: NodeStore> DataTree<S> {
         Some(node)
     }
 
-    /// Changes a node's header (the node is rebuilt), keeping the digest right.
-    fn modify<R>(&mut self, path: &str, change: impl FnOnce(&mut Header) -> R) -> Option<R> {
-        let mut result = None;
-        let node = self.nodes.get(key(path))?.edited(|header| result = Some(change(header)));
+    /// Changes a node's header (the node is rebuilt), keeping the digest right; `None` if there is no
+    /// node at `path`.
+    fn modify(&mut self, path: &str, change: impl FnOnce(&mut Header)) -> Option<()> {
+        let node = self.nodes.get(key(path))?.edited(change);
         self.insert_node(node);
-        result
+        Some(())
     }
 
-    /// Replaces a node's data and changes its header, keeping the digest right.
-    fn replace_data<R>(&mut self, path: &str, data: Option<&[u8]>, change: impl FnOnce(&mut Header) -> R) -> Option<R> {
-        let mut result = None;
-        let node = self.nodes.get(key(path))?.with_data(data, |header| result = Some(change(header)));
+    /// Replaces a node's data, keeping the digest right; `None` if there is no node at `path`.
+    fn replace_data(&mut self, path: &str, data: Option<&[u8]>) -> Option<()> {
+        let node = self.nodes.get(key(path))?.with_data(data, |_| {});
         self.insert_node(node);
-        result
+        Some(())
     }
 }
 

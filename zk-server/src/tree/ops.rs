@@ -45,14 +45,14 @@ impl<S: NodeStore> DataTree<S> {
             // its tree here.
             return Err(ErrorCode::BadArguments);
         }
-        self.get(parent_name).ok_or(ErrorCode::NoNode)?;
+        let parent = self.get(parent_name).ok_or(ErrorCode::NoNode)?.clone();
         // An orphan (see `delete_node`) is not its parent's child: a create replaces it, as in ZooKeeper.
         let exists = self.exists(path) && !self.meta.orphans.contains(path);
         let acl_index = self.meta.acls.intern(new.acl);
         if exists {
             return Err(ErrorCode::NodeExists);
         }
-        self.modify(parent_name, |parent| {
+        self.insert_node(parent.edited(|parent| {
             let cversion =
                 if new.parent_cversion == -1 { parent.stat.cversion.wrapping_add(1) } else { new.parent_cversion };
             if cversion > parent.stat.cversion {
@@ -60,7 +60,7 @@ impl<S: NodeStore> DataTree<S> {
                 parent.stat.pzxid = new.zxid;
             }
             parent.num_children += 1;
-        });
+        }));
         let stat = StatPersisted {
             czxid: new.zxid,
             mzxid: new.zxid,
@@ -178,16 +178,16 @@ impl<S: NodeStore> DataTree<S> {
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ErrorCode> {
         let data = data.map(|data| &data[..]);
-        let old = self.get(path).ok_or(ErrorCode::NoNode)?;
+        let old = self.get(path).ok_or(ErrorCode::NoNode)?.clone();
         let old_len = old.data().map_or(0, <[u8]>::len);
         let old_size = node_size(key(path), old.data());
-        self.replace_data(path, data, |header| {
+        let node = old.with_data(data, |header| {
             header.stat.mtime = time;
             header.stat.mzxid = zxid;
             header.stat.version = version;
         });
-        let node = self.get(path).ok_or(ErrorCode::NoNode)?;
         let stat = node.stat();
+        self.insert_node(node);
         self.meta.data_size += node_size(key(path), data) - old_size;
         self.quota_after_set_data(path, old_len, data.map_or(0, <[u8]>::len));
         if self.collects_triggers {
@@ -200,15 +200,16 @@ impl<S: NodeStore> DataTree<S> {
     /// `setACL`: the old list's use is released before the new one is counted (so re-setting the only
     /// use of a list moves it to a fresh index, as in ZooKeeper); aversion is set from the txn.
     pub(crate) fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {
-        let old = self.get(path).ok_or(ErrorCode::NoNode)?.acl_index();
-        self.meta.acls.remove_usage(old);
+        let old = self.get(path).ok_or(ErrorCode::NoNode)?.clone();
+        self.meta.acls.remove_usage(old.acl_index());
         let index = self.meta.acls.intern(acl);
-        self.modify(path, |node| {
+        let node = old.edited(|node| {
             node.stat.aversion = version;
             node.set_acl(index);
-        })
-        .ok_or(ErrorCode::NoNode)?;
-        self.get(path).map(Node::stat).ok_or(ErrorCode::NoNode)
+        });
+        let stat = node.stat();
+        self.insert_node(node);
+        Ok(stat)
     }
 
     /// `setCversionPzxid`: the replay fix-up for a create that found its node already present.

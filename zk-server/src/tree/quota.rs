@@ -81,7 +81,7 @@ impl<S: NodeStore> DataTree<S> {
         let updated = match self.get(&stat_path) {
             Some(node) => {
                 let text = adjust_stats(node.data().unwrap_or_default(), bytes_diff, count_diff);
-                self.replace_data(&stat_path, Some(&text[..]), |_| {})
+                self.replace_data(&stat_path, Some(&text[..]))
             }
             None => None,
         };
@@ -103,7 +103,7 @@ impl<S: NodeStore> DataTree<S> {
         }
         let stat_path = format!("{QUOTA_PATH}{path}/{STAT_NODE}");
         let text = Bytes::from(format_stats(count, bytes, &Default::default()));
-        if self.replace_data(&stat_path, Some(&text[..]), |_| {}).is_none() {
+        if self.replace_data(&stat_path, Some(&text[..])).is_none() {
             tracing::warn!(path = stat_path, "missing quota stats node");
         }
     }
