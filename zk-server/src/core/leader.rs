@@ -91,14 +91,10 @@ impl ServerCore {
             enforce_quota: self.config.enforce_quota,
             ensemble: Self::reconfig_context(&self.membership, self.config.role, &self.in_flight, self.last_zxid),
         };
-        let prepared = match &request {
-            Request::Multi(multi) => {
-                let zxid = self.last_zxid + 1;
-                self.spec.with(&self.tree, |tree| prep::prepare_multi(tree, &ctx, zxid, now.wall_ms, multi))
-            }
-            request => self.spec.with(&self.tree, |tree| prep::prepare(tree, &ctx, request)),
-        };
-        prepared.unwrap_or_else(prep::error)
+        let zxid = self.last_zxid + 1;
+        self.spec
+            .with(&self.tree, |tree| prep::prepare_request(tree, &ctx, zxid, now.wall_ms, &request))
+            .unwrap_or_else(prep::error)
     }
 
     /// Session activity learners report in their PING replies (`LearnerHandler` → `ZooKeeperServer.touch`):

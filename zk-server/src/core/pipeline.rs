@@ -117,10 +117,9 @@ impl ServerCore {
         };
         let zxid = self.last_zxid + 1;
         let prepared = match &incoming.body {
-            Ok(Request::Multi(multi)) => {
-                self.spec.with(&self.tree, |tree| prep::prepare_multi(tree, &ctx, zxid, now.wall_ms, multi))
+            Ok(request) => {
+                self.spec.with(&self.tree, |tree| prep::prepare_request(tree, &ctx, zxid, now.wall_ms, request))
             }
-            Ok(request) => self.spec.with(&self.tree, |tree| prep::prepare(tree, &ctx, request)),
             Err(err) => {
                 debug!(%err, "malformed request body");
                 Err(ErrorCode::MarshallingError)

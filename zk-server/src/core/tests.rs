@@ -395,13 +395,8 @@ fn speculative_state_matches_the_committed_tree_at_every_commit() {
                 enforce_quota: false,
                 ensemble: None,
             };
-            let expected = match request {
-                Request::Multi(multi) => {
-                    crate::prep::prepare_multi(&replay, &ctx, entry.header.zxid, entry.header.time, multi)
-                }
-                request => crate::prep::prepare(&replay, &ctx, request),
-            }
-            .unwrap_or_else(crate::prep::error);
+            let expected = crate::prep::prepare_request(&replay, &ctx, entry.header.zxid, entry.header.time, request)
+                .unwrap_or_else(crate::prep::error);
             assert_eq!((expected.op_code.code(), &expected.body), (entry.header.op_code, &entry.body));
             replay.apply(entry);
         }

@@ -57,6 +57,21 @@ impl Prepared {
     }
 }
 
+/// Prepares any write request against `tree`: a `multi` with [`prepare_multi`] (its txn will carry
+/// `zxid` and `time`), anything else with [`prepare`].
+pub fn prepare_request<S: NodeRead>(
+    tree: &DataTree<S>,
+    ctx: &PrepContext<'_>,
+    zxid: i64,
+    time: i64,
+    request: &Request,
+) -> Result<Prepared, ErrorCode> {
+    match request {
+        Request::Multi(multi) => prepare_multi(tree, ctx, zxid, time, multi),
+        request => prepare(tree, ctx, request),
+    }
+}
+
 /// Prepares one write request (anything but `multi`, see [`prepare_multi`]) against `tree`.
 pub fn prepare<S: NodeRead>(
     tree: &DataTree<S>,
