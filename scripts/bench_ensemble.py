@@ -31,23 +31,14 @@ import sys
 import tempfile
 import time
 
-from benchlib import APACHE_CP, HEADER, bench, describe, latency_rows, mb, proc_status, row, session_ok, srvr_field
+from benchlib import APACHE_CP, COMMON_CFG, HEADER, bench, describe, latency_rows, mb, proc_status, row, session_ok, srvr_field
 
 APACHE_HEAP = "-Xmx2g"
 NODES = 3
 
 ZOO_CFG = """tickTime={tick}
-initLimit=10
-syncLimit=5
 dataDir={dir}
-maxClientCnxns=0
-snapCount=100000
-preAllocSize=65536
-forceSync=yes
-autopurge.purgeInterval=0
-4lw.commands.whitelist=*
-admin.enableServer=false
-{servers}"""
+""" + COMMON_CFG + "{servers}"
 
 # The goals of the ensemble issue, printed next to the tables.
 GOAL_THROUGHPUT_RATIO = 2.0

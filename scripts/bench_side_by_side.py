@@ -19,26 +19,17 @@ import tempfile
 import threading
 import time
 
-from benchlib import APACHE_CP, HEADER, bench, describe, four_letter, latency_rows, mb, node_count, proc_status, row
+from benchlib import APACHE_CP, COMMON_CFG, HEADER, bench, describe, four_letter, latency_rows, mb, node_count, proc_status, row
 
 APACHE_HEAP = "-Xmx4g"
 
 ZOO_CFG = """tickTime=2000
-initLimit=10
-syncLimit=5
 dataDir={dir}
 clientPort={port}
 clientPortAddress=127.0.0.1
-maxClientCnxns=0
 minSessionTimeout=4000
 maxSessionTimeout=40000
-snapCount=100000
-preAllocSize=65536
-forceSync=yes
-autopurge.purgeInterval=0
-4lw.commands.whitelist=*
-admin.enableServer=false
-"""
+""" + COMMON_CFG
 
 
 def quick_plan():

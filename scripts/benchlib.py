@@ -16,6 +16,20 @@ APACHE_CP = ":".join(
 )
 
 
+# The zoo.cfg settings every side-by-side run gives both servers: fsync on, the same snapshot cadence
+# and log preallocation, no purge, no connection limit, every four-letter word.
+COMMON_CFG = """initLimit=10
+syncLimit=5
+maxClientCnxns=0
+snapCount=100000
+preAllocSize=65536
+forceSync=yes
+autopurge.purgeInterval=0
+4lw.commands.whitelist=*
+admin.enableServer=false
+"""
+
+
 def four_letter(port, word, timeout=2.0):
     """Sends a four-letter word to 127.0.0.1:port; the answer, or "" when the server does not answer."""
     try:
