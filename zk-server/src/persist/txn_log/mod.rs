@@ -21,10 +21,12 @@ mod padding;
 mod reader;
 mod record;
 mod recovery;
+mod syncer;
 mod writer;
 
 pub use padding::{padded_size, DEFAULT_PREALLOC_SIZE, PREALLOC_MARGIN};
 pub use reader::{read_log_file, LoggedTxn, TxnLogReader, LOG_HEADER_LEN};
 pub use record::{encode_record, EndReason, END_OF_RECORD, RECORD_OVERHEAD};
 pub use recovery::{recover_tail, truncate_logs, LogRecovery, TornTail};
+pub use syncer::LogFileSyncer;
 pub use writer::{TxnLog, TxnLogOptions};

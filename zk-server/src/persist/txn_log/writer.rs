@@ -3,6 +3,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use zk_proto::{FileHeader, Jute, TxnEntry};
 
@@ -10,6 +11,7 @@ use super::padding::{padded_size, DEFAULT_PREALLOC_SIZE};
 use super::reader::{TxnLogReader, LOG_HEADER_LEN};
 use super::record::encode_record;
 use super::recovery::{recover_tail, truncate_logs, LogRecovery};
+use super::syncer::LogFileSyncer;
 use crate::persist::atomic_file::sync_dir;
 use crate::persist::checked_io::DEFAULT_MAX_FIELD_LEN;
 use crate::persist::error::{IoContext, PersistError, Result};
@@ -43,7 +45,7 @@ impl Default for TxnLogOptions {
 #[derive(Debug)]
 struct OpenLog {
     file: File,
-    path: PathBuf,
+    path: Arc<Path>,
     /// Bytes written (header and records).
     position: u64,
     /// The file's length including preallocated space.
@@ -53,7 +55,8 @@ struct OpenLog {
 /// The txn log of one server: a directory of `log.<zxid>` files in ZooKeeper's format.
 ///
 /// Built for group commit: [`TxnLog::append`] only buffers; [`TxnLog::commit`] writes the whole batch
-/// with one `write` and one fdatasync. Nothing appended is durable (or may be acknowledged) before the
+/// with one `write` and one fdatasync ([`TxnLog::write`] and [`LogFileSyncer`] are its two halves, for
+/// a caller that overlaps the sync of one batch with the next). Nothing appended is durable (or may be acknowledged) before the
 /// commit that covers it returns. Like ZooKeeper, a new file is started on open, after [`TxnLog::roll`]
 /// (after each snapshot) and when the size limit is passed; files are named after their first zxid.
 #[derive(Debug)]
@@ -144,9 +147,29 @@ impl TxnLog {
     /// After a failed commit the log refuses further use ([`PersistError::Failed`]): part of the batch
     /// may have reached the disk. Reopen it, which cuts a partial record off.
     pub fn commit(&mut self) -> Result<()> {
+        if let Some(file) = self.write()? {
+            if self.options.force_sync {
+                if let Err(e) = LogFileSyncer::default().sync(&file) {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every appended txn with one `write`, without making it durable, and returns the file
+    /// that must be synced for the batch to be on disk (with [`LogFileSyncer`]), or `None` when
+    /// nothing was pending. A file created for the batch has its directory entry synced here (when
+    /// `force_sync` is on). Batches written one after another may be synced concurrently, each from
+    /// its own [`LogFileSyncer`]: a batch is durable once a sync of its file that started after its
+    /// write returns.
+    ///
+    /// After a failed write the log refuses further use, as after a failed [`TxnLog::commit`].
+    pub fn write(&mut self) -> Result<Option<Arc<Path>>> {
         self.check_usable()?;
         if self.pending.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut created = false;
         if self.current.is_none() {
@@ -160,7 +183,8 @@ impl TxnLog {
             self.failed = true;
             return Err(e);
         }
-        let end = self.current.as_ref().map_or(0, |log| log.position);
+        let log = self.current.as_ref().expect("opened above");
+        let (end, file) = (log.position, log.path.clone());
         self.pending.clear();
         self.pending_first_zxid = None;
         self.pending_count = 0;
@@ -169,11 +193,11 @@ impl TxnLog {
             tracing::debug!(size = end, "txn log size limit reached, rolling");
             self.current = None;
         }
-        Ok(())
+        Ok(Some(file))
     }
 
     fn write_pending(&mut self, created: bool) -> Result<()> {
-        let log = self.current.as_mut().expect("opened by commit");
+        let log = self.current.as_mut().expect("opened by write");
         let end = log.position + self.pending.len() as u64;
         // As ZooKeeper: extend when the write position is near the end of the allocation. Unlike
         // ZooKeeper (which pads per append, before the unflushed bytes), also extend when the batch
@@ -190,11 +214,8 @@ impl TxnLog {
         log.file.write_all(&self.pending).at(&log.path)?;
         log.position = end;
         log.allocated = log.allocated.max(end);
-        if self.options.force_sync {
-            log.file.sync_data().at(&log.path)?;
-            if created {
-                sync_dir(&self.dir)?;
-            }
+        if created && self.options.force_sync {
+            sync_dir(&self.dir)?;
         }
         Ok(())
     }
@@ -211,7 +232,7 @@ impl TxnLog {
         tracing::info!(path = %path.display(), "creating new txn log");
         let mut file = OpenOptions::new().write(true).create_new(true).open(&path).at(&path)?;
         file.write_all(&FileHeader::txn_log().to_bytes()).at(&path)?;
-        Ok(OpenLog { file, path, position: LOG_HEADER_LEN, allocated: LOG_HEADER_LEN })
+        Ok(OpenLog { file, path: path.into(), position: LOG_HEADER_LEN, allocated: LOG_HEADER_LEN })
     }
 
     /// Commits what is pending and closes the current file: the next append starts a new one.
@@ -238,7 +259,8 @@ impl TxnLog {
         Ok(kept)
     }
 
-    /// The zxid of the last durable txn (committed, or found when the log was opened).
+    /// The zxid of the last txn written (by [`TxnLog::commit`], which makes it durable, or by
+    /// [`TxnLog::write`]), or found when the log was opened.
     pub fn last_logged_zxid(&self) -> Option<i64> {
         self.last_committed
     }
@@ -250,7 +272,7 @@ impl TxnLog {
 
     /// The file the next commit writes to, if one is open.
     pub fn current_file(&self) -> Option<&Path> {
-        self.current.as_ref().map(|log| log.path.as_path())
+        self.current.as_ref().map(|log| &*log.path)
     }
 
     /// Reads the committed txns from `zxid` on.
