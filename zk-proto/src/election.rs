@@ -87,8 +87,8 @@ impl Jute for InitialMessage {
         if buf.remaining() < len as usize {
             return Err(DecodeError::UnexpectedEof);
         }
-        let raw = buf.split_to(len as usize);
-        let addresses = String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::InvalidUtf8)?;
+        let addresses = std::str::from_utf8(&buf[..len as usize]).map_err(|_| DecodeError::InvalidUtf8)?.to_owned();
+        buf.advance(len as usize);
         Ok(InitialMessage::Versioned { protocol_version: first, sid, addresses })
     }
     fn encoded_len(&self) -> usize {
