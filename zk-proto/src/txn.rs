@@ -53,7 +53,8 @@ jute_record! {
 }
 
 jute_record! {
-    /// A create txn from before parentCVersion existed (legacy logs).
+    /// A create txn from before parentCVersion existed (legacy logs). [`TxnBody::decode`] reads a
+    /// `create` body in this form as a [`CreateTxn`] (see its `From` conversion).
     pub struct CreateTxnV0 {
         /// The created path.
         pub path: String,
@@ -63,6 +64,28 @@ jute_record! {
         pub acl: Vec<Acl>,
         /// Whether the node is ephemeral.
         pub ephemeral: bool,
+    }
+}
+
+/// A legacy create as ZooKeeper upgrades it: `parent_c_version` -1, which tells the tree to use the
+/// parent's cversion + 1 when the txn is applied.
+impl From<CreateTxnV0> for CreateTxn {
+    fn from(v0: CreateTxnV0) -> CreateTxn {
+        CreateTxn { path: v0.path, data: v0.data, acl: v0.acl, ephemeral: v0.ephemeral, parent_c_version: -1 }
+    }
+}
+
+impl CreateTxn {
+    /// Decodes a `create` body as ZooKeeper's `SerializeUtils.deserializeTxn` does: a body that ends
+    /// before `parentCVersion` (fewer than 4 bytes left after `ephemeral`) is a [`CreateTxnV0`], read as
+    /// `CreateTxn::from(v0)`.
+    fn decode_or_v0(buf: &mut Bytes) -> Result<CreateTxn, DecodeError> {
+        let v0 = CreateTxnV0::decode(buf)?;
+        if buf.remaining() < i32::MIN_LEN {
+            return Ok(v0.into());
+        }
+        let parent_c_version = i32::decode(buf)?;
+        Ok(CreateTxn { parent_c_version, ..v0.into() })
     }
 }
 
@@ -219,10 +242,16 @@ pub enum TxnBody {
 
 impl TxnBody {
     /// Decodes the body of a txn of type `op_code`.
+    ///
+    /// As in ZooKeeper's `SerializeUtils.deserializeTxn`, a `create` body too short for
+    /// `parentCVersion` is a legacy [`CreateTxnV0`], decoded as a [`CreateTxn`] with `parent_c_version`
+    /// -1 (so it re-encodes in the current form). Multi sub-txns ([`Txn::body`]) are read the same way;
+    /// ZooKeeper reads those strictly, but never wrote them in the legacy form.
     pub fn decode(op_code: i32, buf: &mut Bytes) -> Result<TxnBody, DecodeError> {
         let op = OpCode::try_from(op_code).map_err(DecodeError::UnknownOpCode)?;
         Ok(match op {
-            OpCode::Create | OpCode::Create2 => TxnBody::Create(Jute::decode(buf)?),
+            OpCode::Create => TxnBody::Create(CreateTxn::decode_or_v0(buf)?),
+            OpCode::Create2 => TxnBody::Create(Jute::decode(buf)?),
             OpCode::CreateTtl => TxnBody::CreateTtl(Jute::decode(buf)?),
             OpCode::CreateContainer => TxnBody::CreateContainer(Jute::decode(buf)?),
             OpCode::Delete | OpCode::DeleteContainer => TxnBody::Delete(Jute::decode(buf)?),
@@ -369,6 +398,26 @@ mod tests {
         let header = TxnHeader { client_id: 7, cxid: 0, zxid: 9, time: 0, op_code: OpCode::CloseSession.code() };
         let entry = TxnEntry::from_bytes(header.to_bytes()).unwrap();
         assert_eq!(entry.body, TxnBody::CloseSession(None));
+    }
+
+    #[test]
+    fn legacy_create_bodies_decode_as_create_with_unknown_parent_cversion() {
+        let v0 = CreateTxnV0 { path: "/a".into(), data: None, acl: Acl::open_unsafe(), ephemeral: true };
+        let expected = TxnBody::Create(CreateTxn {
+            path: "/a".into(),
+            data: None,
+            acl: Acl::open_unsafe(),
+            ephemeral: true,
+            parent_c_version: -1,
+        });
+        let header = TxnHeader { client_id: 7, cxid: 1, zxid: 2, time: 3, op_code: OpCode::Create.code() };
+        let entry = TxnEntry::from_bytes([header.to_bytes(), v0.to_bytes()].concat().into()).unwrap();
+        assert_eq!((&entry.body, entry.digest), (&expected, None));
+        // Only `create` has a legacy form, as in ZooKeeper: a short `create2` body is truncated.
+        assert_eq!(TxnBody::decode(OpCode::Create2.code(), &mut v0.to_bytes()), Err(DecodeError::UnexpectedEof));
+        // A body cut anywhere else is still an error.
+        let mut cut = v0.to_bytes().slice(..v0.encoded_len() - 1);
+        assert_eq!(TxnBody::decode(OpCode::Create.code(), &mut cut), Err(DecodeError::UnexpectedEof));
     }
 
     #[test]

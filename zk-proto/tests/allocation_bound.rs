@@ -225,6 +225,10 @@ fn txn_cases() -> Vec<Measured> {
         record::<CloseSessionTxn>("CloseSessionTxn: empty paths", close.to_bytes()),
         record::<MultiTxn>("MultiTxn: empty sub-txns", multi.to_bytes()),
         record::<TxnEntry>("txn entry: create, empty ACLs", entry(OpCode::Create, create.to_bytes())),
+        record::<TxnEntry>(
+            "txn entry: V0 create, empty ACLs",
+            concat(&[&txn_header(OpCode::Create).to_bytes(), &v0.to_bytes()]),
+        ),
         record::<TxnEntry>("txn entry: closeSession, empty paths", entry(OpCode::CloseSession, close.to_bytes())),
         record::<TxnEntry>("txn entry: multi, empty sub-txns", entry(OpCode::Multi, multi.to_bytes())),
         measure("sub-txn: closeSession, empty paths", close.to_bytes(), |data| {
