@@ -29,11 +29,16 @@ jute_record! {
 jute_record! {
     /// The data tree digest after applying a txn.
     pub struct TxnDigest {
-        /// The digest version (2).
+        /// The digest version ([`TxnDigest::VERSION`]).
         pub version: i32,
         /// The tree digest.
         pub tree_digest: i64,
     }
+}
+
+impl TxnDigest {
+    /// The digest version ZooKeeper writes (`DigestCalculator.DIGEST_VERSION`).
+    pub const VERSION: i32 = 2;
 }
 
 jute_record! {
@@ -232,7 +237,8 @@ pub enum TxnBody {
     SetAcl(SetAclTxn),
     /// `createSession`.
     CreateSession(CreateSessionTxn),
-    /// `closeSession` (`None`: an old log record without a body).
+    /// `closeSession`. `None`: no body, as written before ZooKeeper 3.6 and by servers running with
+    /// `zookeeper.closeSessionTxn.enabled=false`.
     CloseSession(Option<CloseSessionTxn>),
     /// `error`.
     Error(ErrorTxn),
@@ -247,6 +253,9 @@ impl TxnBody {
     /// `parentCVersion` is a legacy [`CreateTxnV0`], decoded as a [`CreateTxn`] with `parent_c_version`
     /// -1 (so it re-encodes in the current form). Multi sub-txns ([`Txn::body`]) are read the same way;
     /// ZooKeeper reads those strictly, but never wrote them in the legacy form.
+    ///
+    /// An empty `closeSession` body is `CloseSession(None)`; a body-less one followed by a digest is
+    /// told apart by [`TxnEntry`], which sees the whole entry.
     pub fn decode(op_code: i32, buf: &mut Bytes) -> Result<TxnBody, DecodeError> {
         let op = OpCode::try_from(op_code).map_err(DecodeError::UnknownOpCode)?;
         Ok(match op {
@@ -340,6 +349,15 @@ impl Txn {
     }
 }
 
+/// Whether what follows a `closeSession` header is a digest and no body. ZooKeeper 3.9 with
+/// `zookeeper.closeSessionTxn.enabled=false` logs closeSession as header and digest only, and its reader
+/// knows that from the same setting, not from the bytes. The bytes are unambiguous all the same: a
+/// [`CloseSessionTxn`] that is 12 bytes long and starts with a count of [`TxnDigest::VERSION`] (2) holds
+/// two empty paths, and ZooKeeper's paths are never empty.
+fn is_digest_only(rest: &Bytes) -> bool {
+    rest.len() == TxnDigest::MIN_LEN && rest[..4] == TxnDigest::VERSION.to_be_bytes()
+}
+
 /// One serialized txn: header, body and the optional digest (present when digests are enabled).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TxnEntry {
@@ -362,7 +380,11 @@ impl Jute for TxnEntry {
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
         let header = TxnHeader::decode(buf)?;
-        let body = TxnBody::decode(header.op_code, buf)?;
+        let body = if header.op_code == OpCode::CloseSession.code() && is_digest_only(buf) {
+            TxnBody::CloseSession(None)
+        } else {
+            TxnBody::decode(header.op_code, buf)?
+        };
         // Readers tolerate a missing digest (digest.enabled=false or an older writer).
         let digest = if buf.has_remaining() { Some(TxnDigest::decode(buf)?) } else { None };
         Ok(TxnEntry { header, body, digest })
@@ -398,6 +420,30 @@ mod tests {
         let header = TxnHeader { client_id: 7, cxid: 0, zxid: 9, time: 0, op_code: OpCode::CloseSession.code() };
         let entry = TxnEntry::from_bytes(header.to_bytes()).unwrap();
         assert_eq!(entry.body, TxnBody::CloseSession(None));
+    }
+
+    #[test]
+    fn close_session_with_a_digest_and_no_body_is_told_apart() {
+        let header = TxnHeader { client_id: 7, cxid: 0, zxid: 9, time: 0, op_code: OpCode::CloseSession.code() };
+        let digest = TxnDigest { version: TxnDigest::VERSION, tree_digest: 0 };
+        let digest_only =
+            TxnEntry { header: header.clone(), body: TxnBody::CloseSession(None), digest: Some(digest.clone()) };
+        assert_eq!(TxnEntry::from_bytes(digest_only.to_bytes()), Ok(digest_only));
+        // The one body of the same shape, two empty paths and no digest, reads as a digest: ZooKeeper never
+        // writes it (its paths are absolute).
+        let empty_paths = CloseSessionTxn { paths2_delete: vec![String::new(), String::new()] };
+        let wire = [header.to_bytes(), empty_paths.to_bytes()].concat();
+        let entry = TxnEntry::from_bytes(wire.into()).unwrap();
+        assert_eq!(
+            (entry.body, entry.digest),
+            (TxnBody::CloseSession(None), Some(TxnDigest { version: 2, tree_digest: 0 }))
+        );
+        // A body whose count is not the digest version is a body, with or without a digest.
+        let body = TxnBody::CloseSession(Some(CloseSessionTxn { paths2_delete: vec!["/e".into()] }));
+        for digest in [None, Some(digest)] {
+            let entry = TxnEntry { header: header.clone(), body: body.clone(), digest };
+            assert_eq!(TxnEntry::from_bytes(entry.to_bytes()), Ok(entry));
+        }
     }
 
     #[test]
@@ -458,10 +504,19 @@ mod arbitrary_impls {
     impl JuteStrategy for TxnEntry {
         fn strategy() -> BoxedStrategy<Self> {
             (any_jute::<TxnHeader>(), any_jute::<TxnBody>(), any_jute::<Option<TxnDigest>>())
-                .prop_map(|(mut header, body, digest)| {
+                .prop_map(|(mut header, mut body, mut digest)| {
                     header.op_code = body.op_code().code();
-                    // A body-less closeSession is only found in old logs, which never carry a digest.
-                    let digest = if body == TxnBody::CloseSession(None) { None } else { digest };
+                    match &mut body {
+                        // A body-less closeSession's digest is recognised by its version.
+                        TxnBody::CloseSession(None) => {
+                            digest.iter_mut().for_each(|digest| digest.version = TxnDigest::VERSION)
+                        }
+                        // ZooKeeper's paths are absolute; two empty ones would read as a digest.
+                        TxnBody::CloseSession(Some(txn)) => {
+                            txn.paths2_delete.iter_mut().filter(|p| !p.starts_with('/')).for_each(|p| p.insert(0, '/'))
+                        }
+                        _ => {}
+                    }
                     TxnEntry { header, body, digest }
                 })
                 .boxed()

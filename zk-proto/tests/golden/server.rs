@@ -150,6 +150,11 @@ golden! {
         body: TxnBody::CloseSession(None),
         digest: None,
     };
+    txn_entry_close_session_digest_only = "TxnEntry-closeSession-digestOnly" => TxnEntry {
+        header: header(12, 0x0000_0005_0000_0048, TXN_TIME, OpCode::CloseSession),
+        body: TxnBody::CloseSession(None),
+        digest: Some(digest()),
+    };
 
     file_header = "FileHeader" => {
         let log = FileHeader { magic: 0x5a4b_4c47, version: 2, dbid: 0 };
