@@ -6,9 +6,11 @@
 //! vector is allocated once at its final size, so what a decoder allocates is bounded by the bytes it
 //! was given; the crate docs state the bound.
 //!
-//! Strings (`ustring`) decode leniently: malformed UTF-8 becomes U+FFFD, as Java's
+//! Strings (`ustring`) decode leniently: each malformed UTF-8 sequence becomes U+FFFD, exactly as Java's
 //! `new String(bytes, UTF_8)` in jute's `readString` does, so a server answers for the path as
-//! ZooKeeper reads it (a missing node, or a malformed path) rather than dropping the connection.
+//! ZooKeeper reads it (a missing node, or a malformed path) rather than dropping the connection, and
+//! differential tests against ZooKeeper see the same text. No jute decoder rejects malformed UTF-8:
+//! [`DecodeError::InvalidUtf8`] comes only from the election handshake (see there).
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
