@@ -29,6 +29,21 @@ fn get_children_response() -> GetChildrenResponse {
     GetChildrenResponse { children: (0..1000).map(|i| format!("child-{i:010}")).collect() }
 }
 
+/// A 10-op `multi` of `setData`s with 100 bytes of data each, and its reply.
+fn multi() -> (MultiRequest, MultiResponse) {
+    let ops = (0..10)
+        .map(|i| {
+            MultiOp::SetData(SetDataRequest {
+                path: format!("/benchmarks/node-{i:010}"),
+                data: Some(Bytes::from(vec![7; 100])),
+                version: -1,
+            })
+        })
+        .collect();
+    let results = (0..10).map(|_| OpResult::SetData(SetDataResponse { stat: stat() })).collect();
+    (MultiRequest { ops }, MultiResponse { results })
+}
+
 fn bench_record<T: Jute>(c: &mut Criterion, name: &str, value: T) {
     let encoded = value.to_bytes();
     let mut group = c.benchmark_group(name);
@@ -58,6 +73,9 @@ fn codec(c: &mut Criterion) {
             flags: 0,
         },
     );
+    let (request, response) = multi();
+    bench_record(c, "MultiRequest_10", request);
+    bench_record(c, "MultiResponse_10", response);
 }
 
 criterion_group!(benches, codec);

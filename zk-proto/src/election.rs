@@ -87,8 +87,9 @@ impl Jute for InitialMessage {
         if buf.remaining() < len as usize {
             return Err(DecodeError::UnexpectedEof);
         }
-        let raw = buf.split_to(len as usize);
-        let addresses = String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::InvalidUtf8)?;
+        // Strict, unlike jute strings (and unlike ZooKeeper here): see `DecodeError::InvalidUtf8`.
+        let addresses = std::str::from_utf8(&buf[..len as usize]).map_err(|_| DecodeError::InvalidUtf8)?.to_owned();
+        buf.advance(len as usize);
         Ok(InitialMessage::Versioned { protocol_version: first, sid, addresses })
     }
     fn encoded_len(&self) -> usize {
@@ -268,5 +269,11 @@ mod tests {
         bad.extend_from_slice(&1i64.to_be_bytes());
         bad.extend_from_slice(&4096i32.to_be_bytes());
         assert_eq!(InitialMessage::from_bytes(Bytes::from(bad)), Err(DecodeError::InvalidLength(4096)));
+        // The one strict string: addresses that are not UTF-8 are refused.
+        let mut not_text = Vec::from(PROTOCOL_VERSION_V2.to_be_bytes());
+        not_text.extend_from_slice(&1i64.to_be_bytes());
+        not_text.extend_from_slice(&7i32.to_be_bytes());
+        not_text.extend_from_slice(b"a\xff:2888");
+        assert_eq!(InitialMessage::from_bytes(Bytes::from(not_text)), Err(DecodeError::InvalidUtf8));
     }
 }

@@ -10,7 +10,14 @@ pub enum DecodeError {
     /// A string, buffer or vector length that is negative (and not the null marker `-1`).
     #[error("invalid length {0}")]
     InvalidLength(i32),
-    /// A string that is not valid UTF-8.
+    /// The election handshake's address list ([`crate::InitialMessage`]) is not valid UTF-8.
+    ///
+    /// Nothing else produces this error: jute strings (`ustring`) decode leniently, with U+FFFD for each
+    /// malformed sequence, exactly as Java's `new String(bytes, UTF_8)` in ZooKeeper's jute reader does,
+    /// so that a server treats such a path as ZooKeeper does (a missing node or a malformed path) instead
+    /// of dropping the connection. ZooKeeper decodes the handshake addresses leniently too and rejects
+    /// only what it cannot parse as `host:port`, so here zk-proto is stricter: a peer whose addresses are
+    /// not text is refused instead of being recorded with an address that cannot resolve.
     #[error("string is not valid UTF-8")]
     InvalidUtf8,
     /// An opcode that ZooKeeper does not define, or one not allowed where it appeared.

@@ -2,8 +2,15 @@
 //! count-prefixed vectors, and records as their fields back to back.
 //!
 //! Decoding reads from a [`Bytes`] so that buffers are zero-copy slices of the frame. Every length read
-//! from the wire is checked against the bytes actually present before anything is allocated, so a
-//! hostile length can never make the decoder allocate more than the frame it was given.
+//! from the wire is checked against the bytes actually present before anything is allocated, and every
+//! vector is allocated once at its final size, so what a decoder allocates is bounded by the bytes it
+//! was given; the crate docs state the bound.
+//!
+//! Strings (`ustring`) decode leniently: each malformed UTF-8 sequence becomes U+FFFD, exactly as Java's
+//! `new String(bytes, UTF_8)` in jute's `readString` does, so a server answers for the path as
+//! ZooKeeper reads it (a missing node, or a malformed path) rather than dropping the connection, and
+//! differential tests against ZooKeeper see the same text. No jute decoder rejects malformed UTF-8:
+//! [`DecodeError::InvalidUtf8`] comes only from the election handshake (see there).
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -40,18 +47,24 @@ pub trait Jute: Sized {
     }
 }
 
-fn need(buf: &Bytes, n: usize) -> Result<(), DecodeError> {
-    if buf.remaining() < n {
-        Err(DecodeError::UnexpectedEof)
-    } else {
-        Ok(())
-    }
+/// Takes the next `N` bytes of `buf` (the big-endian primitives), reading them in place.
+#[inline]
+fn take<const N: usize>(buf: &mut Bytes) -> Result<[u8; N], DecodeError> {
+    let bytes = *buf.first_chunk::<N>().ok_or(DecodeError::UnexpectedEof)?;
+    buf.advance(N);
+    Ok(bytes)
 }
 
 /// Reads a jute length prefix. Returns `None` for the null marker `-1`; any other negative value, or a
 /// length larger than what remains in `buf`, is an error.
 fn read_len(buf: &mut Bytes, unit: usize) -> Result<Option<usize>, DecodeError> {
     let len = i32::decode(buf)?;
+    check_len(len, unit, buf.remaining())
+}
+
+/// Checks a length prefix `len` counting units of `unit` bytes against the `remaining` bytes after it.
+#[inline]
+pub(crate) fn check_len(len: i32, unit: usize, remaining: usize) -> Result<Option<usize>, DecodeError> {
     if len == -1 {
         return Ok(None);
     }
@@ -60,7 +73,7 @@ fn read_len(buf: &mut Bytes, unit: usize) -> Result<Option<usize>, DecodeError> 
     }
     let len = len as usize;
     // Every element takes at least `unit` bytes, so a count the remaining bytes cannot hold is a lie.
-    if len.saturating_mul(unit.max(1)) > buf.remaining() {
+    if len.saturating_mul(unit.max(1)) > remaining {
         return Err(DecodeError::UnexpectedEof);
     }
     Ok(Some(len))
@@ -77,9 +90,8 @@ impl Jute for bool {
         buf.put_u8(u8::from(*self));
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        need(buf, 1)?;
         // ZooKeeper's reader treats any non-zero byte as true.
-        Ok(buf.get_u8() != 0)
+        Ok(take::<1>(buf)? != [0])
     }
     fn encoded_len(&self) -> usize {
         1
@@ -92,8 +104,7 @@ impl Jute for i32 {
         buf.put_i32(*self);
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        need(buf, 4)?;
-        Ok(buf.get_i32())
+        take(buf).map(i32::from_be_bytes)
     }
     fn encoded_len(&self) -> usize {
         4
@@ -106,8 +117,7 @@ impl Jute for i64 {
         buf.put_i64(*self);
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        need(buf, 8)?;
-        Ok(buf.get_i64())
+        take(buf).map(i64::from_be_bytes)
     }
     fn encoded_len(&self) -> usize {
         8
@@ -175,9 +185,28 @@ impl Nullable for String {
     /// `readString` does: a server then answers for the path as it reads (a missing node, or a
     /// malformed path), not with a decoding failure.
     fn decode_body(len: usize, buf: &mut Bytes) -> Result<Self, DecodeError> {
-        let raw = buf.split_to(len);
-        Ok(String::from_utf8(raw.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        let text = utf8_lossy(&buf[..len]);
+        buf.advance(len);
+        Ok(text)
     }
+}
+
+/// `bytes` as text with U+FFFD for each malformed sequence, exactly as [`String::from_utf8_lossy`] gives
+/// it, but allocated once at its final length (at most 3 bytes per input byte).
+fn utf8_lossy(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_owned();
+    }
+    let replaced = |invalid: &[u8]| if invalid.is_empty() { 0 } else { char::REPLACEMENT_CHARACTER.len_utf8() };
+    let len = bytes.utf8_chunks().map(|chunk| chunk.valid().len() + replaced(chunk.invalid())).sum();
+    let mut text = String::with_capacity(len);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    text
 }
 
 impl Nullable for Bytes {
@@ -248,6 +277,13 @@ macro_rules! jute_record {
             }
         }
 
+        impl $crate::skip::Skip for $name {
+            fn skip(buf: &mut &[u8]) -> ::core::option::Option<()> {
+                $( <$ty as $crate::skip::Skip>::skip(buf)?; )*
+                Some(())
+            }
+        }
+
         #[cfg(feature = "arbitrary")]
         impl $crate::arbitrary::JuteStrategy for $name {
             fn strategy() -> ::proptest::strategy::BoxedStrategy<Self> {
@@ -301,6 +337,21 @@ mod tests {
         assert_eq!(String::from_bytes(bad), Ok("\u{fffd}(".to_owned()));
         let good = Bytes::from_static(&[0, 0, 0, 2, 0xc3, 0xa9]);
         assert_eq!(String::from_bytes(good), Ok("é".to_owned()));
+    }
+
+    /// Bytes rich in UTF-8 lead and continuation bytes, so that sequences are often nearly valid.
+    fn utf8ish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        proptest::collection::vec(prop_oneof![any::<u8>(), 0x80u8..0xc0, 0xc2u8..0xf5, Just(b'/')], 0..48)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lossy_decoding_is_from_utf8_lossy_at_its_exact_size(raw in utf8ish()) {
+            let text = utf8_lossy(&raw);
+            proptest::prop_assert_eq!(&text, &String::from_utf8_lossy(&raw));
+            proptest::prop_assert_eq!(text.capacity(), text.len());
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::node_ops::{
     GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse, SetDataRequest, SetDataResponse,
 };
 use crate::opcode::OpCode;
+use crate::skip::Skip;
 use crate::watch_ops::ErrorResponse;
 
 jute_record! {
@@ -24,6 +25,30 @@ jute_record! {
 }
 
 const END: MultiHeader = MultiHeader { op_code: -1, done: true, err: -1 };
+
+/// Reads a [`MultiHeader`] from a slice (for counting; see [`count_entries`]).
+fn read_header(buf: &mut &[u8]) -> Option<MultiHeader> {
+    let (op, rest) = buf.split_first_chunk::<4>()?;
+    let (&done, rest) = rest.split_first()?;
+    let (err, rest) = rest.split_first_chunk::<4>()?;
+    *buf = rest;
+    Some(MultiHeader { op_code: i32::from_be_bytes(*op), done: done != 0, err: i32::from_be_bytes(*err) })
+}
+
+/// The number of well-formed (header, body) entries at the front of `buf`, up to the terminator or to the
+/// first entry that would not decode. Decoding into a vector of this capacity never reallocates, and a
+/// vector of hostile entries costs one slot per entry actually present (growth by doubling would
+/// allocate up to four slots per entry in total).
+fn count_entries(mut buf: &[u8], skip_body: impl Fn(&MultiHeader, &mut &[u8]) -> Option<()>) -> usize {
+    let mut count = 0;
+    while let Some(header) = read_header(&mut buf) {
+        if header.done || skip_body(&header, &mut buf).is_none() {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
 
 /// One operation of a `multi` (writes) or `multiRead` (reads).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,6 +131,20 @@ impl MultiOp {
         }
     }
 
+    /// Skips what [`MultiOp::decode_body`] decodes.
+    fn skip_body(header: &MultiHeader, buf: &mut &[u8]) -> Option<()> {
+        match OpCode::try_from(header.op_code).ok()? {
+            OpCode::Create | OpCode::Create2 | OpCode::CreateContainer => CreateRequest::skip(buf),
+            OpCode::CreateTtl => CreateTtlRequest::skip(buf),
+            OpCode::Delete => DeleteRequest::skip(buf),
+            OpCode::SetData => SetDataRequest::skip(buf),
+            OpCode::Check => CheckVersionRequest::skip(buf),
+            OpCode::GetChildren => GetChildrenRequest::skip(buf),
+            OpCode::GetData => GetDataRequest::skip(buf),
+            _ => None,
+        }
+    }
+
     fn decode_body(op_code: i32, buf: &mut Bytes) -> Result<MultiOp, DecodeError> {
         let op = OpCode::try_from(op_code).map_err(DecodeError::UnknownOpCode)?;
         Ok(match op {
@@ -140,7 +179,7 @@ impl Jute for MultiRequest {
         END.encode(buf);
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        let mut ops = Vec::new();
+        let mut ops = Vec::with_capacity(count_entries(buf, MultiOp::skip_body));
         loop {
             let header = MultiHeader::decode(buf)?;
             if header.done {
@@ -215,6 +254,20 @@ impl OpResult {
         }
     }
 
+    /// Skips what [`OpResult::decode_body`] decodes.
+    fn skip_body(header: &MultiHeader, buf: &mut &[u8]) -> Option<()> {
+        match OpCode::try_from(header.op_code).ok()? {
+            OpCode::Create => CreateResponse::skip(buf),
+            OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl => Create2Response::skip(buf),
+            OpCode::Delete | OpCode::DeleteContainer | OpCode::Check => Some(()),
+            OpCode::SetData => SetDataResponse::skip(buf),
+            OpCode::GetChildren => GetChildrenResponse::skip(buf),
+            OpCode::GetData => GetDataResponse::skip(buf),
+            OpCode::Error => ErrorResponse::skip(buf),
+            _ => None,
+        }
+    }
+
     fn decode_body(header: &MultiHeader, buf: &mut Bytes) -> Result<OpResult, DecodeError> {
         let op = OpCode::try_from(header.op_code).map_err(DecodeError::UnknownOpCode)?;
         Ok(match op {
@@ -267,7 +320,7 @@ impl Jute for MultiResponse {
         END.encode(buf);
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        let mut results = Vec::new();
+        let mut results = Vec::with_capacity(count_entries(buf, OpResult::skip_body));
         loop {
             let header = MultiHeader::decode(buf)?;
             if header.done {

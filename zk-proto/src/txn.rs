@@ -29,11 +29,16 @@ jute_record! {
 jute_record! {
     /// The data tree digest after applying a txn.
     pub struct TxnDigest {
-        /// The digest version (2).
+        /// The digest version ([`TxnDigest::VERSION`]).
         pub version: i32,
         /// The tree digest.
         pub tree_digest: i64,
     }
+}
+
+impl TxnDigest {
+    /// The digest version ZooKeeper writes (`DigestCalculator.DIGEST_VERSION`).
+    pub const VERSION: i32 = 2;
 }
 
 jute_record! {
@@ -53,7 +58,8 @@ jute_record! {
 }
 
 jute_record! {
-    /// A create txn from before parentCVersion existed (legacy logs).
+    /// A create txn from before parentCVersion existed (legacy logs). [`TxnBody::decode`] reads a
+    /// `create` body in this form as a [`CreateTxn`] (see its `From` conversion).
     pub struct CreateTxnV0 {
         /// The created path.
         pub path: String,
@@ -63,6 +69,28 @@ jute_record! {
         pub acl: Vec<Acl>,
         /// Whether the node is ephemeral.
         pub ephemeral: bool,
+    }
+}
+
+/// A legacy create as ZooKeeper upgrades it: `parent_c_version` -1, which tells the tree to use the
+/// parent's cversion + 1 when the txn is applied.
+impl From<CreateTxnV0> for CreateTxn {
+    fn from(v0: CreateTxnV0) -> CreateTxn {
+        CreateTxn { path: v0.path, data: v0.data, acl: v0.acl, ephemeral: v0.ephemeral, parent_c_version: -1 }
+    }
+}
+
+impl CreateTxn {
+    /// Decodes a `create` body as ZooKeeper's `SerializeUtils.deserializeTxn` does: a body that ends
+    /// before `parentCVersion` (fewer than 4 bytes left after `ephemeral`) is a [`CreateTxnV0`], read as
+    /// `CreateTxn::from(v0)`.
+    fn decode_or_v0(buf: &mut Bytes) -> Result<CreateTxn, DecodeError> {
+        let v0 = CreateTxnV0::decode(buf)?;
+        if buf.remaining() < i32::MIN_LEN {
+            return Ok(v0.into());
+        }
+        let parent_c_version = i32::decode(buf)?;
+        Ok(CreateTxn { parent_c_version, ..v0.into() })
     }
 }
 
@@ -209,7 +237,8 @@ pub enum TxnBody {
     SetAcl(SetAclTxn),
     /// `createSession`.
     CreateSession(CreateSessionTxn),
-    /// `closeSession` (`None`: an old log record without a body).
+    /// `closeSession`. `None`: no body, as written before ZooKeeper 3.6 and by servers running with
+    /// `zookeeper.closeSessionTxn.enabled=false`.
     CloseSession(Option<CloseSessionTxn>),
     /// `error`.
     Error(ErrorTxn),
@@ -219,10 +248,19 @@ pub enum TxnBody {
 
 impl TxnBody {
     /// Decodes the body of a txn of type `op_code`.
+    ///
+    /// As in ZooKeeper's `SerializeUtils.deserializeTxn`, a `create` body too short for
+    /// `parentCVersion` is a legacy [`CreateTxnV0`], decoded as a [`CreateTxn`] with `parent_c_version`
+    /// -1 (so it re-encodes in the current form). Multi sub-txns ([`Txn::body`]) are read the same way;
+    /// ZooKeeper reads those strictly, but never wrote them in the legacy form.
+    ///
+    /// An empty `closeSession` body is `CloseSession(None)`; a body-less one followed by a digest is
+    /// told apart by [`TxnEntry`], which sees the whole entry.
     pub fn decode(op_code: i32, buf: &mut Bytes) -> Result<TxnBody, DecodeError> {
         let op = OpCode::try_from(op_code).map_err(DecodeError::UnknownOpCode)?;
         Ok(match op {
-            OpCode::Create | OpCode::Create2 => TxnBody::Create(Jute::decode(buf)?),
+            OpCode::Create => TxnBody::Create(CreateTxn::decode_or_v0(buf)?),
+            OpCode::Create2 => TxnBody::Create(Jute::decode(buf)?),
             OpCode::CreateTtl => TxnBody::CreateTtl(Jute::decode(buf)?),
             OpCode::CreateContainer => TxnBody::CreateContainer(Jute::decode(buf)?),
             OpCode::Delete | OpCode::DeleteContainer => TxnBody::Delete(Jute::decode(buf)?),
@@ -311,6 +349,15 @@ impl Txn {
     }
 }
 
+/// Whether what follows a `closeSession` header is a digest and no body. ZooKeeper 3.9 with
+/// `zookeeper.closeSessionTxn.enabled=false` logs closeSession as header and digest only, and its reader
+/// knows that from the same setting, not from the bytes. The bytes are unambiguous all the same: a
+/// [`CloseSessionTxn`] that is 12 bytes long and starts with a count of [`TxnDigest::VERSION`] (2) holds
+/// two empty paths, and ZooKeeper's paths are never empty.
+fn is_digest_only(rest: &Bytes) -> bool {
+    rest.len() == TxnDigest::MIN_LEN && rest[..4] == TxnDigest::VERSION.to_be_bytes()
+}
+
 /// One serialized txn: header, body and the optional digest (present when digests are enabled).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TxnEntry {
@@ -333,7 +380,11 @@ impl Jute for TxnEntry {
     }
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
         let header = TxnHeader::decode(buf)?;
-        let body = TxnBody::decode(header.op_code, buf)?;
+        let body = if header.op_code == OpCode::CloseSession.code() && is_digest_only(buf) {
+            TxnBody::CloseSession(None)
+        } else {
+            TxnBody::decode(header.op_code, buf)?
+        };
         // Readers tolerate a missing digest (digest.enabled=false or an older writer).
         let digest = if buf.has_remaining() { Some(TxnDigest::decode(buf)?) } else { None };
         Ok(TxnEntry { header, body, digest })
@@ -369,6 +420,50 @@ mod tests {
         let header = TxnHeader { client_id: 7, cxid: 0, zxid: 9, time: 0, op_code: OpCode::CloseSession.code() };
         let entry = TxnEntry::from_bytes(header.to_bytes()).unwrap();
         assert_eq!(entry.body, TxnBody::CloseSession(None));
+    }
+
+    #[test]
+    fn close_session_with_a_digest_and_no_body_is_told_apart() {
+        let header = TxnHeader { client_id: 7, cxid: 0, zxid: 9, time: 0, op_code: OpCode::CloseSession.code() };
+        let digest = TxnDigest { version: TxnDigest::VERSION, tree_digest: 0 };
+        let digest_only =
+            TxnEntry { header: header.clone(), body: TxnBody::CloseSession(None), digest: Some(digest.clone()) };
+        assert_eq!(TxnEntry::from_bytes(digest_only.to_bytes()), Ok(digest_only));
+        // The one body of the same shape, two empty paths and no digest, reads as a digest: ZooKeeper never
+        // writes it (its paths are absolute).
+        let empty_paths = CloseSessionTxn { paths2_delete: vec![String::new(), String::new()] };
+        let wire = [header.to_bytes(), empty_paths.to_bytes()].concat();
+        let entry = TxnEntry::from_bytes(wire.into()).unwrap();
+        assert_eq!(
+            (entry.body, entry.digest),
+            (TxnBody::CloseSession(None), Some(TxnDigest { version: 2, tree_digest: 0 }))
+        );
+        // A body whose count is not the digest version is a body, with or without a digest.
+        let body = TxnBody::CloseSession(Some(CloseSessionTxn { paths2_delete: vec!["/e".into()] }));
+        for digest in [None, Some(digest)] {
+            let entry = TxnEntry { header: header.clone(), body: body.clone(), digest };
+            assert_eq!(TxnEntry::from_bytes(entry.to_bytes()), Ok(entry));
+        }
+    }
+
+    #[test]
+    fn legacy_create_bodies_decode_as_create_with_unknown_parent_cversion() {
+        let v0 = CreateTxnV0 { path: "/a".into(), data: None, acl: Acl::open_unsafe(), ephemeral: true };
+        let expected = TxnBody::Create(CreateTxn {
+            path: "/a".into(),
+            data: None,
+            acl: Acl::open_unsafe(),
+            ephemeral: true,
+            parent_c_version: -1,
+        });
+        let header = TxnHeader { client_id: 7, cxid: 1, zxid: 2, time: 3, op_code: OpCode::Create.code() };
+        let entry = TxnEntry::from_bytes([header.to_bytes(), v0.to_bytes()].concat().into()).unwrap();
+        assert_eq!((&entry.body, entry.digest), (&expected, None));
+        // Only `create` has a legacy form, as in ZooKeeper: a short `create2` body is truncated.
+        assert_eq!(TxnBody::decode(OpCode::Create2.code(), &mut v0.to_bytes()), Err(DecodeError::UnexpectedEof));
+        // A body cut anywhere else is still an error.
+        let mut cut = v0.to_bytes().slice(..v0.encoded_len() - 1);
+        assert_eq!(TxnBody::decode(OpCode::Create.code(), &mut cut), Err(DecodeError::UnexpectedEof));
     }
 
     #[test]
@@ -409,10 +504,19 @@ mod arbitrary_impls {
     impl JuteStrategy for TxnEntry {
         fn strategy() -> BoxedStrategy<Self> {
             (any_jute::<TxnHeader>(), any_jute::<TxnBody>(), any_jute::<Option<TxnDigest>>())
-                .prop_map(|(mut header, body, digest)| {
+                .prop_map(|(mut header, mut body, mut digest)| {
                     header.op_code = body.op_code().code();
-                    // A body-less closeSession is only found in old logs, which never carry a digest.
-                    let digest = if body == TxnBody::CloseSession(None) { None } else { digest };
+                    match &mut body {
+                        // A body-less closeSession's digest is recognised by its version.
+                        TxnBody::CloseSession(None) => {
+                            digest.iter_mut().for_each(|digest| digest.version = TxnDigest::VERSION)
+                        }
+                        // ZooKeeper's paths are absolute; two empty ones would read as a digest.
+                        TxnBody::CloseSession(Some(txn)) => {
+                            txn.paths2_delete.iter_mut().filter(|p| !p.starts_with('/')).for_each(|p| p.insert(0, '/'))
+                        }
+                        _ => {}
+                    }
                     TxnEntry { header, body, digest }
                 })
                 .boxed()

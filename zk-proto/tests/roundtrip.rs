@@ -109,6 +109,15 @@ proptest! {
     }
 
     #[test]
+    fn multi_vectors_are_allocated_at_their_exact_length(request in any_jute::<MultiRequest>(), response in any_jute::<MultiResponse>()) {
+        // Counting the entries before decoding them: no slack capacity, no reallocation.
+        let ops = MultiRequest::from_bytes(request.to_bytes()).unwrap().ops;
+        prop_assert_eq!(ops.capacity(), ops.len());
+        let results = MultiResponse::from_bytes(response.to_bytes()).unwrap().results;
+        prop_assert_eq!(results.capacity(), results.len());
+    }
+
+    #[test]
     fn txn_bodies_by_sub_txn(body in any_jute::<TxnBody>()) {
         // Any body wrapped as a multi sub-txn decodes back to itself (old body-less closeSession aside).
         prop_assume!(body != TxnBody::CloseSession(None));

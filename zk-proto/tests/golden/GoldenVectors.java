@@ -406,6 +406,13 @@ public final class GoldenVectors {
         // Older servers logged closeSession without a body.
         writeFile("TxnEntry-closeSession-legacy", Util.marshallTxnEntry(
             new TxnHeader(SESSION_ID, 11, 0x0000000500000047L, TXN_TIME, ZooDefs.OpCode.closeSession), null, null));
+        // With zookeeper.closeSessionTxn.enabled=false, 3.6+ servers log closeSession as header and digest only.
+        writeFile("TxnEntry-closeSession-digestOnly", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 12, 0x0000000500000048L, TXN_TIME, ZooDefs.OpCode.closeSession), null, digest()));
+        // Logs from before parentCVersion hold CreateTxnV0 bodies (and no digest).
+        writeFile("TxnEntry-createV0", Util.marshallTxnEntry(
+            new TxnHeader(SESSION_ID, 13, 0x0000000500000049L, TXN_TIME, ZooDefs.OpCode.create),
+            new CreateTxnV0(PATH, DATA, acls(), true), null));
 
         emit("FileHeader", new FileHeader(FileTxnLog.TXNLOG_MAGIC, FileTxnLog.VERSION, 0L));
         emit("FileHeader-snapshot", new FileHeader(FileSnap.SNAP_MAGIC, (Integer) staticField(FileSnap.class, "VERSION"),

@@ -150,6 +150,11 @@ golden! {
         body: TxnBody::CloseSession(None),
         digest: None,
     };
+    txn_entry_close_session_digest_only = "TxnEntry-closeSession-digestOnly" => TxnEntry {
+        header: header(12, 0x0000_0005_0000_0048, TXN_TIME, OpCode::CloseSession),
+        body: TxnBody::CloseSession(None),
+        digest: Some(digest()),
+    };
 
     file_header = "FileHeader" => {
         let log = FileHeader { magic: 0x5a4b_4c47, version: 2, dbid: 0 };
@@ -223,7 +228,23 @@ golden! {
 }
 
 /// Fixtures checked by hand below (they do not re-encode to the same bytes).
-pub const DECODE_ONLY_FIXTURES: &[&str] = &["Notification-v1"];
+pub const DECODE_ONLY_FIXTURES: &[&str] = &["Notification-v1", "TxnEntry-createV0"];
+
+/// A legacy create entry decodes, as in ZooKeeper's `SerializeUtils.deserializeTxn`, as a `CreateTxn` with
+/// parentCVersion -1, and so re-encodes in the current form: the V0 bytes plus that field.
+#[test]
+fn txn_entry_create_v0() {
+    let v0 = CreateTxnV0 { path: PATH.into(), data: Some(data()), acl: acls(), ephemeral: true };
+    let expected = TxnEntry {
+        header: header(13, 0x0000_0005_0000_0049, TXN_TIME, OpCode::Create),
+        body: TxnBody::Create(CreateTxn::from(v0.clone())),
+        digest: None,
+    };
+    assert_eq!(expected.body, TxnBody::Create(CreateTxn { parent_c_version: -1, ..create_txn() }));
+    let wire = crate::check_decode("TxnEntry-createV0", &expected);
+    assert_eq!(&wire[TxnHeader::MIN_LEN..], &v0.to_bytes()[..]);
+    assert_eq!(expected.to_bytes(), [&wire[..], &(-1i32).to_be_bytes()].concat());
+}
 
 /// `buildMsg` without a config writes the 40-byte message of 3.4 servers, ending in version 1. ZooKeeper
 /// (and zk-proto) read any 40-byte message as the older form whose last 4 bytes carry no version, so it
