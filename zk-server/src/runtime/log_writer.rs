@@ -1,18 +1,19 @@
-//! The txn log threads: a writer appends what the core proposes and writes it in batches (group
-//! commit); syncer threads make the written batches durable, several at once; durability is reported
-//! to the core in batch order.
+//! The txn log threads: group commit with overlapping syncs. What the core proposes is written in
+//! batches (everything queued, one `write`) and made durable with one fdatasync per batch; durability
+//! is reported to the core in batch order.
 //!
-//! Overlapping the syncs is what keeps a request from waiting for a sync that started before it
-//! arrived: with one sync at a time, a request that arrives just after a sync started waits for that
-//! one and then for its own. Here its batch is written and its sync starts at once, while an earlier
-//! sync may still run (at most [`MAX_SYNCS_IN_FLIGHT`]). A batch is reported durable only when its own
-//! sync has returned and every earlier batch has been reported, so the core always sees a durable
-//! prefix of the log.
+//! [`LOG_THREADS`] threads take turns: the one holding the intake (the txn log and the command queue)
+//! waits for commands, writes the batch, lets go of the intake and syncs its batch, while another
+//! takes the intake and writes the next batch. So a request that arrives during a sync is written and
+//! its own sync starts at once, instead of waiting for the running sync to end and then for its own;
+//! and a batch is synced by the thread that wrote it, with no hand-off in between. A batch is reported
+//! durable only when its own sync has returned and every earlier batch has been reported, so the core
+//! always sees a durable prefix of the log.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
@@ -22,10 +23,10 @@ use zk_proto::TxnEntry;
 use crate::persist::txn_log::LogFileSyncer;
 use crate::persist::{PersistError, TxnLog};
 
-/// How many fdatasyncs may run at once. On the virtual disk measured (BENCHMARKS.md), two concurrent
-/// syncs each take about a third longer than one alone, and three or more about twice as long: two
-/// cut the latency tail of synchronous writers roughly in half at the same throughput.
-const MAX_SYNCS_IN_FLIGHT: usize = 2;
+/// How many batches may be syncing at once (one per thread). On the virtual disk measured
+/// (BENCHMARKS.md), two concurrent syncs each take about a third longer than one alone, and three or
+/// more about twice as long: two cut the latency tail of synchronous writers roughly in half.
+const LOG_THREADS: usize = 2;
 
 /// Work for the log thread.
 #[derive(Debug)]
@@ -50,89 +51,56 @@ pub enum LogEvent {
 /// One written batch on its way to being reported durable.
 #[derive(Debug)]
 struct Batch {
-    seq: u64,
     /// The file to sync; `None` when nothing was written or syncs are off.
     file: Option<Arc<Path>>,
     last_zxid: Option<i64>,
     barriers: Vec<oneshot::Sender<()>>,
 }
 
-/// What the writer and the syncers share.
+/// What one thread at a time holds: the log and the queue it is fed from.
 #[derive(Debug)]
-struct Syncs {
-    state: Mutex<SyncState>,
-    /// Signalled when a batch is queued for syncing, or on stop.
-    queued: Condvar,
-    /// Signalled when a sync finishes.
-    finished: Condvar,
-    events: UnboundedSender<LogEvent>,
+struct Intake {
+    log: TxnLog,
+    commands: Receiver<LogCommand>,
+    next_seq: u64,
 }
 
+/// Finished batches, reported in order.
 #[derive(Debug, Default)]
-struct SyncState {
-    queue: VecDeque<Batch>,
-    /// Batches queued or being synced.
-    in_flight: usize,
+struct Reports {
     /// Finished batches not yet reported, by sequence number (or the error that ends the log).
     finished: BTreeMap<u64, Result<Batch, PersistError>>,
-    next_report: u64,
-    /// No more batches will come (the writer ended, the log failed, or nobody listens any more).
+    next: u64,
+    /// Nothing more is reported: the log failed, or nobody listens any more.
     stopped: bool,
 }
 
-impl Syncs {
-    fn lock(&self) -> MutexGuard<'_, SyncState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+#[derive(Debug)]
+struct LogThreads {
+    intake: Mutex<Option<Intake>>,
+    reports: Mutex<Reports>,
+    events: UnboundedSender<LogEvent>,
+    force_sync: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl LogThreads {
+    fn stopped(&self) -> bool {
+        lock(&self.reports).stopped
     }
 
-    /// Waits until another sync may start; false once the log has stopped.
-    fn wait_for_slot(&self) -> bool {
-        let mut state = self.lock();
-        while !state.stopped && state.in_flight >= MAX_SYNCS_IN_FLIGHT {
-            state = self.finished.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// Reports batch `seq` (or the failure at it) once every earlier batch has been reported.
+    fn finish(&self, seq: u64, result: Result<Batch, PersistError>) {
+        let reports = &mut *lock(&self.reports);
+        if reports.stopped {
+            return;
         }
-        !state.stopped
-    }
-
-    /// Waits until every batch handed over has been synced and reported.
-    fn wait_idle(&self) {
-        let mut state = self.lock();
-        while state.in_flight > 0 {
-            state = self.finished.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
-    }
-
-    /// Hands a written batch over: to the syncers when its file needs syncing, otherwise straight
-    /// to the report (after the batches before it).
-    fn submit(&self, batch: Batch) {
-        let mut state = self.lock();
-        if batch.file.is_some() {
-            state.in_flight += 1;
-            state.queue.push_back(batch);
-            self.queued.notify_one();
-        } else {
-            state.finished.insert(batch.seq, Ok(batch));
-            self.report(&mut state);
-        }
-    }
-
-    /// The log failed at batch `seq`: reported after the batches before it, then everything stops.
-    fn fail(&self, seq: u64, err: PersistError) {
-        let mut state = self.lock();
-        state.finished.insert(seq, Err(err));
-        self.report(&mut state);
-    }
-
-    fn stop(&self) {
-        self.lock().stopped = true;
-        self.queued.notify_all();
-        self.finished.notify_all();
-    }
-
-    /// Reports finished batches in order, up to the first one still syncing.
-    fn report(&self, state: &mut SyncState) {
-        while let Some(result) = state.finished.remove(&state.next_report) {
-            state.next_report += 1;
+        reports.finished.insert(seq, result);
+        while let Some(result) = reports.finished.remove(&reports.next) {
+            reports.next += 1;
             match result {
                 Ok(batch) => {
                     let gone = batch.last_zxid.is_some_and(|zxid| self.events.send(LogEvent::Durable(zxid)).is_err());
@@ -140,123 +108,105 @@ impl Syncs {
                         let _ = done.send(());
                     }
                     if gone {
-                        state.stopped = true;
+                        reports.stopped = true;
                     }
                 }
                 Err(err) => {
                     error!(%err, "txn log failure; stopping");
                     let _ = self.events.send(LogEvent::Failed(err));
-                    state.stopped = true;
+                    reports.stopped = true;
                 }
             }
-        }
-        if state.stopped {
-            state.finished.clear();
-            self.queued.notify_all();
-            self.finished.notify_all();
+            if reports.stopped {
+                reports.finished.clear();
+                break;
+            }
         }
     }
 
-    /// One syncer thread: syncs queued batches until stopped with nothing left to sync.
-    fn run_syncer(&self) {
+    /// One log thread: takes the intake, writes a batch, syncs it, until the queue closes or the log
+    /// stops. The last thread out leaves the log in the intake for [`run`] to close.
+    fn run_thread(&self) {
         let mut syncer = LogFileSyncer::default();
         loop {
-            let batch = {
-                let mut state = self.lock();
-                loop {
-                    if let Some(batch) = state.queue.pop_front() {
-                        break batch;
-                    }
-                    if state.stopped {
-                        return;
-                    }
-                    state = self.queued.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
-                }
-            };
-            let result = match &batch.file {
-                Some(file) => syncer.sync(file),
-                None => Ok(()),
-            };
-            let mut state = self.lock();
-            state.in_flight -= 1;
-            if !state.stopped {
-                let seq = batch.seq;
-                state.finished.insert(seq, result.map(|()| batch));
-                self.report(&mut state);
+            let mut guard = lock(&self.intake);
+            let Some(intake) = guard.as_mut() else { return };
+            if self.stopped() {
+                return;
             }
-            self.finished.notify_all();
+            let Ok(first) = intake.commands.recv() else { return };
+            let seq = intake.next_seq;
+            intake.next_seq += 1;
+            let written = write_batch(intake, first, self.force_sync);
+            drop(guard);
+            let result = match written {
+                Ok(batch) => match &batch.file {
+                    Some(file) => syncer.sync(file).map(|()| batch),
+                    None => Ok(batch),
+                },
+                Err(err) => Err(err),
+            };
+            self.finish(seq, result);
         }
     }
 }
 
+/// Takes `first` and every command queued behind it, appends their txns and writes them with one
+/// `write`; rolls the log after the batch when asked to.
+fn write_batch(intake: &mut Intake, first: LogCommand, force_sync: bool) -> Result<Batch, PersistError> {
+    let mut batch = Batch { file: None, last_zxid: None, barriers: Vec::new() };
+    let mut roll = false;
+    let mut next = Some(first);
+    while let Some(command) = next.take() {
+        match command {
+            LogCommand::Append(entries) => {
+                for entry in &entries {
+                    intake.log.append(entry)?;
+                    batch.last_zxid = Some(entry.header.zxid);
+                }
+            }
+            LogCommand::Roll => roll = true,
+            LogCommand::Barrier(done) => batch.barriers.push(done),
+        }
+        next = intake.commands.try_recv().ok();
+    }
+    batch.file = intake.log.write()?.filter(|_| force_sync);
+    if roll {
+        // The batch's file keeps its name; its sync opens it by path.
+        intake.log.roll()?;
+    }
+    Ok(batch)
+}
+
 /// Runs until `commands` closes or the log fails. Every batch of queued commands costs one write and
 /// one fdatasync.
-pub fn run(mut log: TxnLog, commands: Receiver<LogCommand>, events: UnboundedSender<LogEvent>) {
+pub fn run(log: TxnLog, commands: Receiver<LogCommand>, events: UnboundedSender<LogEvent>) {
     let _span = info_span!("txn_log").entered();
     let force_sync = log.options().force_sync;
-    let syncs = Arc::new(Syncs {
-        state: Mutex::new(SyncState::default()),
-        queued: Condvar::new(),
-        finished: Condvar::new(),
+    let threads = Arc::new(LogThreads {
+        intake: Mutex::new(Some(Intake { log, commands, next_seq: 0 })),
+        reports: Mutex::new(Reports::default()),
         events,
+        force_sync,
     });
-    let mut syncers = Vec::new();
-    for i in 0..if force_sync { MAX_SYNCS_IN_FLIGHT } else { 0 } {
-        let shared = syncs.clone();
-        match std::thread::Builder::new().name(format!("zk-txn-sync-{i}")).spawn(move || shared.run_syncer()) {
-            Ok(thread) => syncers.push(thread),
-            Err(err) => {
-                syncs.fail(0, PersistError::io("txn log sync thread", err));
-                break;
-            }
-        }
+    // Without syncs there is nothing to overlap.
+    let helpers: Vec<_> = (1..if force_sync { LOG_THREADS } else { 1 })
+        .filter_map(|i| {
+            let shared = threads.clone();
+            let spawned = std::thread::Builder::new().name(format!("zk-txn-log-{i}")).spawn(move || {
+                let _span = info_span!("txn_log").entered();
+                shared.run_thread();
+            });
+            // One thread still commits everything, only without overlap.
+            spawned.map_err(|err| error!(%err, "cannot start a second txn log thread")).ok()
+        })
+        .collect();
+    threads.run_thread();
+    for helper in helpers {
+        let _ = helper.join();
     }
-    let mut seq = 0;
-    // Wait for a sync slot before taking the queue: what arrives meanwhile joins the batch.
-    while let Some(first) = commands.recv().ok().filter(|_| syncs.wait_for_slot()) {
-        let mut batch = Batch { seq, file: None, last_zxid: None, barriers: Vec::new() };
-        seq += 1;
-        let mut roll = false;
-        let mut next = Some(first);
-        let written = (|| -> Result<Option<Arc<Path>>, PersistError> {
-            while let Some(command) = next.take() {
-                match command {
-                    LogCommand::Append(entries) => {
-                        for entry in &entries {
-                            log.append(entry)?;
-                            batch.last_zxid = Some(entry.header.zxid);
-                        }
-                    }
-                    LogCommand::Roll => roll = true,
-                    LogCommand::Barrier(done) => batch.barriers.push(done),
-                }
-                next = commands.try_recv().ok();
-            }
-            log.write()
-        })();
-        match written {
-            Ok(file) => {
-                batch.file = file.filter(|_| force_sync);
-                syncs.submit(batch);
-            }
-            Err(err) => {
-                syncs.fail(batch.seq, err);
-                break;
-            }
-        }
-        if roll {
-            if let Err(err) = log.roll() {
-                syncs.fail(seq, err);
-                break;
-            }
-        }
-    }
-    syncs.wait_idle();
-    syncs.stop();
-    for syncer in syncers {
-        let _ = syncer.join();
-    }
-    if let Err(err) = log.close() {
+    let intake = lock(&threads.intake).take();
+    if let Some(Err(err)) = intake.map(|intake| intake.log.close()) {
         error!(%err, "closing the txn log failed");
     }
 }
@@ -286,8 +236,12 @@ mod tests {
         let (events_tx, mut events_rx) = unbounded_channel();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || run(log, rx, events_tx));
-        for command in commands {
+        for (i, command) in commands.into_iter().enumerate() {
             tx.send(command).unwrap();
+            if i % 8 == 0 {
+                // Let batches form and syncs overlap, rather than queueing everything at once.
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
         }
         drop(tx);
         thread.join().unwrap();
@@ -369,5 +323,43 @@ mod tests {
         let failed = events.iter().position(|e| matches!(e, LogEvent::Failed(_))).expect("a failure is reported");
         assert_eq!(failed, events.len() - 1, "nothing is reported after the failure: {events:?}");
         assert!(durable(&events[..failed]).iter().all(|&zxid| zxid <= 2));
+    }
+
+    fn reporter() -> (LogThreads, tokio::sync::mpsc::UnboundedReceiver<LogEvent>) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
+        let (events, rx) = unbounded_channel();
+        let (_tx, commands) = mpsc::channel();
+        let intake = Mutex::new(Some(Intake { log, commands, next_seq: 0 }));
+        (LogThreads { intake, reports: Mutex::default(), events, force_sync: true }, rx)
+    }
+
+    fn batch(zxid: i64) -> Batch {
+        Batch { file: None, last_zxid: Some(zxid), barriers: Vec::new() }
+    }
+
+    #[test]
+    fn a_batch_whose_sync_ends_first_waits_for_the_batches_before_it() {
+        let (threads, mut events) = reporter();
+        threads.finish(1, Ok(batch(20)));
+        threads.finish(2, Ok(batch(30)));
+        assert!(events.try_recv().is_err(), "nothing before batch 0 is reported");
+        threads.finish(0, Ok(batch(10)));
+        let mut reported = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            reported.extend(durable(&[event]));
+        }
+        assert_eq!(reported, [10, 20, 30]);
+    }
+
+    #[test]
+    fn nothing_after_a_failed_batch_is_reported_even_if_its_sync_ended_first() {
+        let (threads, mut events) = reporter();
+        threads.finish(1, Ok(batch(20)));
+        threads.finish(0, Err(PersistError::Failed));
+        threads.finish(2, Ok(batch(30)));
+        assert!(matches!(events.try_recv(), Ok(LogEvent::Failed(_))));
+        assert!(events.try_recv().is_err(), "batches 1 and 2 are never reported");
+        assert!(threads.stopped());
     }
 }

@@ -632,7 +632,7 @@ impl Leader {
             return;
         }
         self.half_ticks += 1;
-        if self.half_ticks % 2 == 0 {
+        if self.half_ticks.is_multiple_of(2) {
             let mut synced = BTreeSet::from([self.config.my_id]);
             for l in self.links.values() {
                 let limit = if l.stage == Stage::Broadcast { sync } else { init + sync };
