@@ -10,6 +10,10 @@ import java.util.List;
 import org.apache.jute.BinaryInputArchive;
 import org.apache.jute.BinaryOutputArchive;
 import org.apache.jute.Record;
+import org.apache.zookeeper.MultiOperationRecord;
+import org.apache.zookeeper.MultiResponse;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
@@ -74,6 +78,17 @@ public class JuteBench {
         Arrays.fill(createData, (byte) 7);
         bench("CreateRequest_1KiB", new CreateRequest("/benchmarks/node-0000000001", createData,
                 ZooDefs.Ids.OPEN_ACL_UNSAFE, 0), CreateRequest::new);
+        // A 10-op multi of setDatas with 100 bytes of data each, and its reply (codec.rs `multi`).
+        List<Op> ops = new ArrayList<>();
+        MultiResponse results = new MultiResponse();
+        for (int i = 0; i < 10; i++) {
+            byte[] opData = new byte[100];
+            Arrays.fill(opData, (byte) 7);
+            ops.add(Op.setData(String.format("/benchmarks/node-%010d", i), opData, -1));
+            results.add(new OpResult.SetDataResult(stat));
+        }
+        bench("MultiRequest_10", new MultiOperationRecord(ops), MultiOperationRecord::new);
+        bench("MultiResponse_10", results, MultiResponse::new);
         if (sink == 42) System.out.println();
     }
 }
