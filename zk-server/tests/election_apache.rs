@@ -14,10 +14,8 @@
 //! Without java (or the jars) it prints `SKIPPED: ...`, unless `ZK_RS_REQUIRE_ORACLE=1`.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -27,49 +25,7 @@ use zk_server::election::{
     DecisionPath, ElectionConfig, ElectionResult, FastLeaderElection, QuorumVerifier, ServerState,
 };
 use zk_server::runtime::election_net::{run_election, ElectionNet};
-
-const JARS: [&str; 4] = [
-    "/usr/share/java/zookeeper.jar",
-    "/usr/share/java/netty-codec.jar",
-    "/usr/share/java/netty-resolver.jar",
-    "/usr/share/java/slf4j-simple.jar",
-];
-
-struct Apache(Vec<Child>);
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn oracle_available() -> Result<(), String> {
-    let java = Command::new("java").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if !java.is_ok_and(|s| s.success()) {
-        return Err("java not found".into());
-    }
-    match JARS.iter().find(|j| !Path::new(j).exists()) {
-        Some(missing) => Err(format!("{missing} missing")),
-        None => Ok(()),
-    }
-}
-
-/// Apache's `srvr` answer's `Mode:` line, if it serves.
-fn mode(client_port: u16) -> Option<String> {
-    let mut s = StdStream::connect(("127.0.0.1", client_port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"srvr").ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    out.lines().find_map(|l| l.strip_prefix("Mode: ").map(str::to_owned))
-}
+use zk_testkit::{ApacheServer, Ensemble};
 
 /// One election of ours: a fresh `FastLeaderElection` (zxid 0, epoch 0) behind a fresh `ElectionNet`
 /// on our election address, closed again afterwards. Returns the decision, or `None` after `limit`.
@@ -102,56 +58,26 @@ fn read_learner_hello(mut s: StdStream) -> Option<(i32, i64)> {
 
 #[test]
 fn elects_with_apache_zookeeper() {
-    if let Err(why) = oracle_available() {
-        assert!(std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() != Ok("1"), "oracle required: {why}");
-        #[allow(clippy::print_stdout)]
-        {
-            println!("SKIPPED: Apache ZooKeeper oracle unavailable: {why}");
-        }
-        return;
+    let ensemble = Ensemble::with_free_ports(3);
+    let members = ensemble.server_lines();
+    let mut apache = Vec::new();
+    for id in [1, 2] {
+        let Some(server) = ApacheServer::builder()
+            .tick_time(500)
+            .quorum_member(&ensemble, id)
+            .start_or_skip("elects_with_apache_zookeeper")
+        else {
+            return;
+        };
+        apache.push(server);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let client: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let quorum: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let election: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let mut members = String::new();
-    for i in 0..3 {
-        members.push_str(&format!("server.{}=127.0.0.1:{}:{}\n", i + 1, quorum[i], election[i]));
-    }
-    let mut children = Vec::new();
-    for (i, port) in client.iter().take(2).enumerate() {
-        let d = dir.path().join(format!("n{}", i + 1));
-        std::fs::create_dir_all(d.join("data")).unwrap();
-        std::fs::write(d.join("data/myid"), format!("{}\n", i + 1)).unwrap();
-        let cfg = format!(
-            "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={}\nadmin.enableServer=false\n\
-             4lw.commands.whitelist=*\n{members}",
-            d.join("data").display(),
-            port
-        );
-        std::fs::write(d.join("zoo.cfg"), cfg).unwrap();
-        let log = std::fs::File::create(d.join("server.log")).unwrap();
-        children.push(
-            Command::new("java")
-                .arg("-cp")
-                .arg(JARS.join(":"))
-                .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-                .arg(d.join("zoo.cfg"))
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .unwrap(),
-        );
-    }
-    let _apache = Apache(children);
     let config = QuorumConfig::from_properties(&Properties::parse(&members).unwrap(), false, false).unwrap();
-    let peers: HashMap<i64, SocketAddr> =
-        (0..2).map(|i| (i as i64 + 1, format!("127.0.0.1:{}", election[i]).parse().unwrap())).collect();
-    let quorum_listener = StdListener::bind(("127.0.0.1", quorum[2])).unwrap();
+    let peers: HashMap<i64, SocketAddr> = [1, 2].map(|id| (id as i64, ensemble.member(id).election_addr())).into();
+    let quorum_listener = StdListener::bind(ensemble.member(3).quorum_addr()).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 
     // 1. Fresh ensemble: we have the highest sid, so we lead and both Apache servers follow us.
-    let ours: SocketAddr = format!("127.0.0.1:{}", election[2]).parse().unwrap();
+    let ours = ensemble.member(3).election_addr();
     let first = rt.block_on(elect(3, ours, &peers, &config, Duration::from_secs(60)));
     let first = first.expect("no decision within 60 s with two Apache ZooKeeper peers");
     assert_eq!((first.leader, first.state), (3, ServerState::Leading), "{first:?}");
@@ -167,7 +93,7 @@ fn elects_with_apache_zookeeper() {
     // 2. Without a Zab leader behind us, they re-elect among themselves; a fresh election of ours joins.
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     let apache_leader = loop {
-        let modes: Vec<Option<String>> = client[..2].iter().map(|p| mode(*p)).collect();
+        let modes: Vec<Option<String>> = apache.iter().map(ApacheServer::mode).collect();
         if let Some(i) = modes.iter().position(|m| m.as_deref() == Some("leader")) {
             if modes.iter().all(Option::is_some) {
                 break i as i64 + 1;

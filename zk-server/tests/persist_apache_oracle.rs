@@ -6,101 +6,18 @@
 //! `zookeeper-bin`). Without them the test prints a SKIPPED line and passes, unless
 //! `ZK_RS_REQUIRE_ORACLE=1`, which makes it fail instead.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use zk_proto::{perms, Acl, CreateTxn, Id, OpCode, SetDataTxn, StatPersisted, TxnBody, TxnEntry, TxnHeader};
 use zk_server::persist::snapshot::{read_snapshot_file, AclCacheEntry, DataNodeRecord, SnapshotTrailer, ZxidDigest};
 use zk_server::persist::txn_log::TxnLogReader;
 use zk_server::persist::{Compression, DataDir, TxnLogOptions};
+use zk_testkit::ApacheServer;
 
-const JARS: [&str; 4] = ["zookeeper.jar", "netty-codec.jar", "netty-resolver.jar", "slf4j-simple.jar"];
-const ZKCLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
-
-fn oracle_missing() -> Option<String> {
-    if Command::new("java").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-        return Some("java not found".into());
-    }
-    for jar in JARS {
-        let path = Path::new("/usr/share/java").join(jar);
-        if !path.exists() {
-            return Some(format!("{} not found", path.display()));
-        }
-    }
-    if !Path::new(ZKCLI).exists() {
-        return Some(format!("{ZKCLI} not found"));
-    }
-    None
-}
-
-/// Kills the ZooKeeper process it holds when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Whether the server answers `srvr` as a serving standalone server (`ruok` answers `imok` while the
-/// database is still loading; `srvr` does not).
-fn serving(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut answer = String::new();
-    stream.write_all(b"srvr").is_ok()
-        && stream.read_to_string(&mut answer).is_ok()
-        && answer.contains("Mode: standalone")
-}
-
-fn start_zookeeper(port: u16, dir: &Path) -> Server {
-    let classpath: Vec<String> = JARS.iter().map(|j| format!("/usr/share/java/{j}")).collect();
-    let log = std::fs::File::create(dir.join("server.log")).unwrap();
-    let child = Command::new("java")
-        .args(["-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.admin.enableServer=false"])
-        .arg("-cp")
-        .arg(classpath.join(":"))
-        .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-        .arg(port.to_string())
-        .arg(dir)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if serving(port) {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-    panic!("Apache ZooKeeper did not start on our dataDir:\n{log}");
-}
-
-/// Runs one zkCli.sh command. zkCli runs it without waiting for its session, so on a loaded machine it
-/// can fail with ConnectionLoss: retry those.
-fn zkcli(port: u16, args: &[&str]) -> String {
-    let mut output = String::new();
-    for _ in 0..5 {
-        let out = Command::new(ZKCLI).arg("-server").arg(format!("127.0.0.1:{port}")).args(args).output().unwrap();
-        output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        if !output.contains("ConnectionLoss") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    output
+/// Apache ZooKeeper on our dataDir `dir`, with `zkCli.sh` to talk to it; `None` when it is not installed.
+fn start_zookeeper(test: &str, dir: &Path) -> Option<ApacheServer> {
+    ApacheServer::builder().data_dir(dir).zk_cli().start_or_skip(test)
 }
 
 fn stat(zxid: i64, cversion: i32) -> StatPersisted {
@@ -167,36 +84,22 @@ fn write_our_data_dir(root: &Path) -> PathBuf {
     data.snap_dir().to_path_buf()
 }
 
-/// Whether the oracle is installed; prints a SKIPPED line if not (and fails under ZK_RS_REQUIRE_ORACLE=1).
-fn oracle_available(test: &str) -> bool {
-    let Some(missing) = oracle_missing() else { return true };
-    if std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("Apache ZooKeeper oracle required (ZK_RS_REQUIRE_ORACLE=1) but {missing}");
-    }
-    // Straight to the process's stderr: libtest would swallow an eprintln! of a passing test.
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {missing}");
-    false
-}
-
 #[test]
 fn apache_zookeeper_starts_on_a_data_dir_we_wrote_and_we_read_what_it_adds() {
-    if !oracle_available("apache_zookeeper_starts_on_a_data_dir_we_wrote_and_we_read_what_it_adds") {
-        return;
-    }
     let root = tempfile::tempdir().unwrap();
     let version2 = write_our_data_dir(root.path());
-    let port = free_port();
-    let server = start_zookeeper(port, root.path());
+    let test = "apache_zookeeper_starts_on_a_data_dir_we_wrote_and_we_read_what_it_adds";
+    let Some(server) = start_zookeeper(test, root.path()) else { return };
 
-    let out = zkcli(port, &["get", "/from-snapshot"]);
+    let out = server.cli(&["get", "/from-snapshot"]);
     assert!(out.contains("updated"), "setData from our log applied over our snapshot:\n{out}");
-    let out = zkcli(port, &["get", "/from-log"]);
+    let out = server.cli(&["get", "/from-log"]);
     assert!(out.contains("log-data"), "create from our log:\n{out}");
-    let out = zkcli(port, &["getAcl", "/secret"]);
+    let out = server.cli(&["getAcl", "/secret"]);
     assert!(out.contains("'digest,'alice:Rk3p6ZzgUW2NSBa7Z4Tl4rHZP4o="), "ACL from our snapshot's ACL cache:\n{out}");
-    let out = zkcli(port, &["get", "/secret"]);
+    let out = server.cli(&["get", "/secret"]);
     assert!(out.contains("Insufficient permission") || out.contains("NoAuth"), "the ACL is enforced:\n{out}");
-    let out = zkcli(port, &["create", "/by-apache", "apache-data"]);
+    let out = server.cli(&["create", "/by-apache", "apache-data"]);
     // (A retried create may find its first attempt done.)
     assert!(out.contains("Created /by-apache") || out.contains("Node already exists: /by-apache"), "{out}");
     drop(server);
@@ -221,9 +124,6 @@ fn apache_zookeeper_starts_on_a_data_dir_we_wrote_and_we_read_what_it_adds() {
 
 #[test]
 fn apache_zookeeper_reads_our_gzip_snapshot() {
-    if !oracle_available("apache_zookeeper_reads_our_gzip_snapshot") {
-        return;
-    }
     let root = tempfile::tempdir().unwrap();
     let data = DataDir::open(root.path(), None).unwrap();
     let node = |data: &'static [u8], zxid| DataNodeRecord {
@@ -245,8 +145,7 @@ fn apache_zookeeper_reads_our_gzip_snapshot() {
     let path =
         zk_server::persist::snapshot::write_snapshot_file(data.snap_dir(), 3, Compression::Gzip, &snapshot).unwrap();
     assert!(path.to_string_lossy().ends_with("snapshot.3.gz"));
-    let port = free_port();
-    let _server = start_zookeeper(port, root.path());
-    let out = zkcli(port, &["get", "/gz-node"]);
+    let Some(server) = start_zookeeper("apache_zookeeper_reads_our_gzip_snapshot", root.path()) else { return };
+    let out = server.cli(&["get", "/gz-node"]);
     assert!(out.contains("from-a-gzip-snapshot"), "{out}");
 }

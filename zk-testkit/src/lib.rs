@@ -1,7 +1,7 @@
 //! `zk-testkit`: test support shared by the zk-rs crates' tests (not published).
 //!
-//! - [`apache`]: starts a standalone Apache ZooKeeper (the oracle of the differential tests) on a free
-//!   loopback port, or skips the test when it is not installed.
+//! - [`apache`]: starts Apache ZooKeeper (the oracle of the differential tests), standalone or as a
+//!   member of an [`Ensemble`], stops and restarts it, or skips the test when it is not installed.
 //! - [`linearizability`]: a Knossos/Porcupine-style linearizability checker for recorded client
 //!   histories, with a model of ZooKeeper znodes as versioned registers.
 //! - [`raw`]: a raw protocol client over a TCP stream that sends exactly the frames it is told to,
@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-pub use apache::{ApacheServer, ApacheServerBuilder};
+pub use apache::{ApacheServer, ApacheServerBuilder, Ensemble, Member};
 pub use raw::{ConnectOptions, RawClient, Reply};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound, then released).

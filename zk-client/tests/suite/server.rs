@@ -5,13 +5,11 @@
 //! because Java or the jar is missing, its tests print `SKIPPED: ...` and pass, unless
 //! `ZK_RS_REQUIRE_ORACLE=1`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+
+use zk_testkit::ApacheServer;
 
 /// A ZooKeeper-protocol server the suite can talk to and bounce.
 pub trait TestServer: Send + Sync {
@@ -32,18 +30,6 @@ pub trait TestServer: Send + Sync {
 /// The server tick used by the suite: sessions may be as short as 2 ticks.
 pub const TICK_MS: u64 = 200;
 
-const JARS: &[&str] = &[
-    "/usr/share/java/zookeeper.jar",
-    "/usr/share/java/zookeeper-jute.jar",
-    "/usr/share/java/netty-codec.jar",
-    "/usr/share/java/netty-resolver.jar",
-    "/usr/share/java/netty-handler.jar",
-    "/usr/share/java/netty-transport.jar",
-    "/usr/share/java/netty-buffer.jar",
-    "/usr/share/java/netty-common.jar",
-    "/usr/share/java/slf4j-simple.jar",
-];
-
 /// PEM files for a TLS server: `key_store` holds the private key and certificate chain,
 /// `trust_store` the CA.
 pub struct TlsFiles {
@@ -51,109 +37,52 @@ pub struct TlsFiles {
     pub trust_store: PathBuf,
 }
 
-/// Apache ZooKeeper, standalone, as a child JVM in its own process group. A watchdog shell kills the
-/// JVM when the test process goes away, so no server outlives the suite.
+/// Apache ZooKeeper, standalone, started by `zk_testkit` (which also kills it when the test process
+/// goes away, so the shared server does not outlive the suite).
 pub struct ApacheZk {
     addr: SocketAddr,
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     secure_addr: Option<SocketAddr>,
-    dir: tempfile::TempDir,
-    child: Mutex<Option<Child>>,
+    server: Mutex<ApacheServer>,
 }
 
 impl ApacheZk {
-    /// Why Apache ZooKeeper cannot run here, if it cannot.
-    pub fn unavailable() -> Option<String> {
-        if Command::new("java").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-            return Some("java is not installed".into());
+    /// Starts a server on a free loopback port with a fresh data dir, or `None` (after printing
+    /// `SKIPPED`) when it cannot run here. Panics instead when `ZK_RS_REQUIRE_ORACLE=1`.
+    pub fn start_or_skip(test: &str) -> Option<ApacheZk> {
+        ApacheZk::start_with(test, None)
+    }
+
+    /// Like [`ApacheZk::start_or_skip`], for a server that also listens with TLS (Netty connection
+    /// factory) on a second port.
+    pub fn start_with(test: &str, tls: Option<&TlsFiles>) -> Option<ApacheZk> {
+        let mut builder = ApacheServer::builder()
+            .tick_time(TICK_MS as u32)
+            .config("minSessionTimeout", (2 * TICK_MS).to_string())
+            .config("maxSessionTimeout", "60000")
+            .system_property("znode.container.checkIntervalMs", "100");
+        let mut secure_addr = None;
+        if let Some(files) = tls {
+            let secure = zk_testkit::free_port();
+            builder = builder
+                .config("secureClientPort", secure.to_string())
+                .config("secureClientPortAddress", "127.0.0.1")
+                .config("serverCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory")
+                .config("ssl.keyStore.location", files.key_store.display().to_string())
+                .config("ssl.keyStore.type", "PEM")
+                .config("ssl.trustStore.location", files.trust_store.display().to_string())
+                .config("ssl.trustStore.type", "PEM")
+                .config("ssl.clientAuth", "none");
+            secure_addr = Some(SocketAddr::from(([127, 0, 0, 1], secure)));
         }
-        JARS.iter().find(|jar| !Path::new(jar).exists()).map(|jar| format!("{jar} is missing"))
-    }
-
-    /// Starts a server on a free loopback port with a fresh data dir.
-    pub fn start() -> ApacheZk {
-        ApacheZk::start_with(None)
-    }
-
-    /// Starts a server that also listens with TLS (Netty connection factory) on a second port.
-    pub fn start_with(tls: Option<&TlsFiles>) -> ApacheZk {
-        let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let port = free_port();
-        let dir = tempfile::tempdir().unwrap();
-        let mut cfg = format!(
-            "tickTime={TICK_MS}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-             minSessionTimeout={}\nmaxSessionTimeout=60000\nmaxClientCnxns=0\n",
-            dir.path().join("data").display(),
-            2 * TICK_MS
-        );
-        let secure_addr = tls.map(|files| {
-            let secure = free_port();
-            cfg.push_str(&format!(
-                "secureClientPort={secure}\nsecureClientPortAddress=127.0.0.1\n\
-                 serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
-                 ssl.keyStore.location={}\nssl.keyStore.type=PEM\n\
-                 ssl.trustStore.location={}\nssl.trustStore.type=PEM\nssl.clientAuth=none\n",
-                files.key_store.display(),
-                files.trust_store.display()
-            ));
-            SocketAddr::from(([127, 0, 0, 1], secure))
-        });
-        std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
-        let server =
-            ApacheZk { addr: SocketAddr::from(([127, 0, 0, 1], port)), secure_addr, dir, child: Mutex::new(None) };
-        server.spawn();
-        server
+        let server = builder.start_or_skip(test)?;
+        Some(ApacheZk { addr: server.addr(), secure_addr, server: Mutex::new(server) })
     }
 
     /// The TLS client address, if the server has one.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub fn secure_addr(&self) -> Option<SocketAddr> {
         self.secure_addr
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join("server.log")
-    }
-
-    fn spawn(&self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
-        let script = r#"java "$@" & j=$!
-            trap 'kill -9 $j 2>/dev/null; exit 0' TERM INT
-            while kill -0 "$PPID" 2>/dev/null && kill -0 "$j" 2>/dev/null; do sleep 0.5; done
-            kill -9 "$j" 2>/dev/null"#;
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg("zk-watchdog")
-            .args([
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-Dzookeeper.4lw.commands.whitelist=*",
-                "-Dzookeeper.admin.enableServer=false",
-                "-Dzookeeper.extendedTypesEnabled=true",
-                "-Dznode.container.checkIntervalMs=100",
-                "-cp",
-                &JARS.join(":"),
-                "org.apache.zookeeper.server.ZooKeeperServerMain",
-            ])
-            .arg(self.dir.path().join("zoo.cfg"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("spawn java");
-        *self.child.lock().unwrap() = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if four_letter(self.addr, "ruok").as_deref() == Some("imok") {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-        self.stop();
-        panic!("Apache ZooKeeper did not answer ruok on {}; log:\n{log}", self.addr);
     }
 }
 
@@ -167,63 +96,19 @@ impl TestServer for ApacheZk {
     }
 
     fn stop(&self) {
-        if let Some(mut child) = self.child.lock().unwrap().take() {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-9", "--", &group]).status();
-            let _ = child.wait();
-            // The JVM dies a little after its watchdog: wait until the port is free again, so a
-            // restart cannot mistake the dying server for the new one.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline
-                && TcpStream::connect_timeout(&self.addr, Duration::from_millis(100)).is_ok()
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
+        self.server.lock().unwrap().stop();
     }
 
     fn restart(&self) {
-        self.stop();
-        self.spawn();
+        self.server.lock().unwrap().restart();
     }
-}
-
-impl Drop for ApacheZk {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Sends a four-letter word and returns the answer.
-pub fn four_letter(addr: SocketAddr, word: &str) -> Option<String> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    stream.write_all(word.as_bytes()).ok()?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
-/// Prints a `SKIPPED` line straight to stderr (not through the test harness's output capture).
-pub fn skipped(what: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
-}
-
-/// Whether Apache ZooKeeper can run here; prints `SKIPPED` (or panics when it is required) if not.
-pub fn apache_available(test: &str) -> bool {
-    let Some(why) = ApacheZk::unavailable() else { return true };
-    if std::env::var("ZK_RS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("{test}: Apache ZooKeeper is required (ZK_RS_REQUIRE_ORACLE=1) but {why}");
-    }
-    skipped(&format!("{test}: Apache ZooKeeper unavailable: {why}"));
-    false
 }
 
 /// Starts a fresh server of the selected kind, or `None` (after printing `SKIPPED`) when it cannot
 /// run here. Panics instead when `ZK_RS_REQUIRE_ORACLE=1`.
 pub fn start(test: &str) -> Option<Arc<dyn TestServer>> {
     match crate::SERVER_KIND {
-        "apache" => apache_available(test).then(|| Arc::new(ApacheZk::start()) as Arc<dyn TestServer>),
+        "apache" => ApacheZk::start_or_skip(test).map(|server| Arc::new(server) as Arc<dyn TestServer>),
         _ => Some(Arc::new(ZkRs::start())),
     }
 }
@@ -233,7 +118,7 @@ pub fn shared(test: &str) -> Option<Arc<dyn TestServer>> {
     static SHARED: OnceLock<Option<Arc<dyn TestServer>>> = OnceLock::new();
     let server = SHARED.get_or_init(|| start("shared server"));
     if server.is_none() {
-        skipped(test);
+        zk_testkit::apache::skip(test, "the shared server did not start (see its SKIPPED line)");
     }
     server.clone()
 }

@@ -9,7 +9,7 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType}
 use zk_client::rustls::{self, RootCertStore};
 use zk_client::{Client, CreateOptions, Error};
 
-use crate::server::{apache_available, ApacheZk, TlsFiles};
+use crate::server::{ApacheZk, TlsFiles};
 
 /// A CA and a server certificate for 127.0.0.1 / localhost, written as PEM files.
 fn certificates(dir: &std::path::Path) -> (TlsFiles, rcgen::Certificate, Issuer<'static, KeyPair>) {
@@ -64,12 +64,10 @@ fn client_cert(
 /// A server of the suite's kind listening with TLS; `None` when it cannot run here (Apache missing).
 async fn secure_server(test: &str, files: TlsFiles, client_auth: &str) -> Option<(SecureServer, std::net::SocketAddr)> {
     if crate::SERVER_KIND == "apache" {
-        if !apache_available(test) {
-            return None;
-        }
-        let server = tokio::task::spawn_blocking(move || ApacheZk::start_with(Some(&files))).await.unwrap();
+        let test = test.to_owned();
+        let server = tokio::task::spawn_blocking(move || ApacheZk::start_with(&test, Some(&files))).await.unwrap()?;
         let secure = server.secure_addr().unwrap();
-        return Some((SecureServer::Apache(server), secure));
+        return Some((SecureServer::Apache(Box::new(server)), secure));
     }
     let server = zk_server::testing::Server::builder()
         .tls(&files.key_store, Some(&files.trust_store), client_auth)
@@ -81,7 +79,7 @@ async fn secure_server(test: &str, files: TlsFiles, client_auth: &str) -> Option
 }
 
 enum SecureServer {
-    Apache(#[allow(dead_code)] ApacheZk),
+    Apache(#[allow(dead_code)] Box<ApacheZk>),
     ZkRs(#[allow(dead_code)] Box<zk_server::testing::Server>),
 }
 
