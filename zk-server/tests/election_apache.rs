@@ -56,8 +56,42 @@ fn read_learner_hello(mut s: StdStream) -> Option<(i32, i64)> {
     Some((ty, sid))
 }
 
+/// Accepts `count` connections on `listener` within `limit`; `None` if they do not all come.
+fn accept_within(listener: &StdListener, count: usize, limit: Duration) -> Option<Vec<StdStream>> {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    let mut accepted = Vec::new();
+    while accepted.len() < count {
+        match listener.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                accepted.push(s);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(_) => return None,
+        }
+    }
+    Some(accepted)
+}
+
 #[test]
 fn elects_with_apache_zookeeper() {
+    // On a loaded machine the two Apache servers can time out waiting for our vote and elect one of
+    // themselves (two of three are a quorum) while we decide to lead: then nobody follows us. That
+    // race is not a disagreement about the rules, so the scenario starts over on a fresh ensemble.
+    for attempt in 1..=3 {
+        match run_scenario() {
+            Some(()) => return,
+            None => eprintln!("attempt {attempt}: the Apache servers did not follow us; starting over"),
+        }
+    }
+    panic!("in three fresh ensembles the Apache servers never followed our elected leader");
+}
+
+/// The whole scenario on a fresh ensemble; `None` when part 1's followers never come.
+fn run_scenario() -> Option<()> {
     let ensemble = Ensemble::with_free_ports(3);
     let members = ensemble.server_lines();
     let mut apache = Vec::new();
@@ -67,7 +101,7 @@ fn elects_with_apache_zookeeper() {
             .quorum_member(&ensemble, id)
             .start_or_skip("elects_with_apache_zookeeper")
         else {
-            return;
+            return Some(());
         };
         apache.push(server);
     }
@@ -82,8 +116,7 @@ fn elects_with_apache_zookeeper() {
     let first = first.expect("no decision within 60 s with two Apache ZooKeeper peers");
     assert_eq!((first.leader, first.state), (3, ServerState::Leading), "{first:?}");
     let mut followers = Vec::new();
-    for _ in 0..2 {
-        let (s, _) = quorum_listener.accept().unwrap();
+    for s in accept_within(&quorum_listener, 2, Duration::from_secs(30))? {
         followers.push(read_learner_hello(s).expect("FOLLOWERINFO from an Apache follower"));
     }
     followers.sort();
@@ -108,4 +141,5 @@ fn elects_with_apache_zookeeper() {
     assert_eq!(second.path, DecisionPath::Joined, "joined through out-of-election votes: {second:?}");
     assert!(second.epoch >= 1, "Apache reports the established epoch (updateElectionVote): {second:?}");
     assert_eq!(first.path, DecisionPath::Elected, "{first:?}");
+    Some(())
 }
