@@ -25,7 +25,7 @@ use crate::persist::{PersistError, TxnLog};
 
 /// How many batches may be syncing at once (one per thread). On the virtual disk measured
 /// (BENCHMARKS.md), two concurrent syncs each take about a third longer than one alone, and three or
-/// more about twice as long: two cut the latency tail of synchronous writers roughly in half.
+/// more about twice as long, so more threads would only slow every sync down.
 const LOG_THREADS: usize = 2;
 
 /// Work for the log thread.
@@ -125,7 +125,8 @@ impl LogThreads {
     }
 
     /// One log thread: takes the intake, writes a batch, syncs it, until the queue closes or the log
-    /// stops. The last thread out leaves the log in the intake for [`run`] to close.
+    /// stops. Every batch it wrote is synced before it returns; the log stays in the intake for [`run`]
+    /// to close.
     fn run_thread(&self) {
         let mut syncer = LogFileSyncer::default();
         loop {
