@@ -277,12 +277,48 @@ def tables(a, z, only):
     return "\n".join(out) + "\n"
 
 
+def median_result(rounds, only):
+    """One result made of the median of `rounds` (a server's results, one per round): for each workload
+    run, the round with the median throughput (so its latencies stay those of one real run), and the
+    median of each numeric fact."""
+    if len(rounds) == 1:
+        return rounds[0]
+    merged = {"runs": {}, "facts": {}}
+    for w, runs in rounds[0]["runs"].items():
+        merged["runs"][w] = []
+        for i in range(len(runs)):
+            ordered = sorted((r["runs"][w][i] for r in rounds), key=lambda run: run["throughput_ops_s"])
+            merged["runs"][w].append(ordered[len(ordered) // 2])
+    for key in rounds[0]["facts"]:
+        values = sorted(r["facts"][key] for r in rounds)
+        merged["facts"][key] = values[len(values) // 2]
+    return merged
+
+
+def round_ratios(a_rounds, z_rounds):
+    """Markdown: the zk-server / Apache throughput ratio of every workload run in every round."""
+    out = ["### Throughput ratio per round (zk-server / Apache)\n",
+           "| workload | " + " | ".join(f"round {i + 1}" for i in range(len(a_rounds))) + " | median |",
+           "|---|" + "---:|" * (len(a_rounds) + 1)]
+    for w, runs in a_rounds[0]["runs"].items():
+        for i, first in enumerate(runs):
+            ratios = [z["runs"][w][i]["throughput_ops_s"] / a["runs"][w][i]["throughput_ops_s"]
+                      for a, z in zip(a_rounds, z_rounds)]
+            median = sorted(ratios)[len(ratios) // 2]
+            cells = " | ".join(f"{r:.2f}x" for r in ratios)
+            out.append(f"| `{w} {describe(first)}` | {cells} | {median:.2f}x |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     p.add_argument("--bin-dir", required=True)
     p.add_argument("--only", default="w1,w2,w3,w4,w6,w5")
     p.add_argument("--nodes", type=int, default=1_000_000, help="W5 size in full mode")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run both servers this many times, alternating which goes first; the tables show "
+                        "each server's median run, plus every round's throughput ratio")
     p.add_argument("--results", default=None, help="directory for raw JSON and logs")
     p.add_argument("--apache-port", type=int, default=21810)
     p.add_argument("--zk-port", type=int, default=21820)
@@ -292,26 +328,36 @@ def main():
     bins = {"zk-server": os.path.join(args.bin_dir, "zk-server"), "zk-bench": os.path.join(args.bin_dir, "zk-bench")}
     results = args.results or tempfile.mkdtemp(prefix="zk-bench-results-")
     os.makedirs(results, exist_ok=True)
-    base = tempfile.mkdtemp(prefix="zk-bench-data-")
+    servers = [("apache", args.apache_port), ("zk-server", args.zk_port)]
+    rounds = {"apache": [], "zk-server": []}
     t0 = time.monotonic()
-    try:
-        with open(os.path.join(results, "zk-bench.log"), "w") as log:
-            settle()
-            a = run_server("apache", args.apache_port, plan, bins, base, only, log)
-            # The first server's dataDir (gigabytes after a full W5) must not be written back while the
-            # second one waits for its fsyncs.
-            settle()
-            z = run_server("zk-server", args.zk_port, plan, bins, base, only, log)
-        for name in ["apache.log", "zk-server.log"]:
-            if os.path.exists(os.path.join(base, name)):
-                shutil.copy(os.path.join(base, name), results)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-    with open(os.path.join(results, "results.json"), "w") as f:
-        json.dump({"apache": a, "zk-server": z, "mode": "quick" if args.quick else "full"}, f, indent=1)
+    with open(os.path.join(results, "zk-bench.log"), "w") as log:
+        for n in range(args.rounds):
+            base = tempfile.mkdtemp(prefix="zk-bench-data-")
+            try:
+                # Alternate which server goes first, so a drift in the machine does not favour one.
+                for kind, port in servers if n % 2 == 0 else servers[::-1]:
+                    # The previous server's dataDir (gigabytes after a full W5) must not be written back
+                    # while this one waits for its fsyncs.
+                    settle()
+                    rounds[kind].append(run_server(kind, port, plan, bins, base, only, log))
+                for name in ["apache.log", "zk-server.log"]:
+                    if os.path.exists(os.path.join(base, name)):
+                        suffix = f".{n + 1}" if args.rounds > 1 else ""
+                        shutil.copy(os.path.join(base, name), os.path.join(results, name + suffix))
+            finally:
+                shutil.rmtree(base, ignore_errors=True)
     mode = "quick" if args.quick else "full"
+    with open(os.path.join(results, "results.json"), "w") as f:
+        json.dump({"apache": rounds["apache"], "zk-server": rounds["zk-server"], "mode": mode}, f, indent=1)
+    a, z = median_result(rounds["apache"], only), median_result(rounds["zk-server"], only)
+    took = f"run took {time.monotonic() - t0:.0f} s"
+    if args.rounds > 1:
+        took += f", {args.rounds} rounds (each server's median run below)"
     print(f"## Side by side ({mode}): {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, "
-          f"run took {time.monotonic() - t0:.0f} s; raw results in {results}\n")
+          f"{took}; raw results in {results}\n")
+    if args.rounds > 1:
+        print(round_ratios(rounds["apache"], rounds["zk-server"]))
     print(tables(a, z, only))
 
 
