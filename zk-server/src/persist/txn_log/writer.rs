@@ -71,6 +71,8 @@ pub struct TxnLog {
     last_committed: Option<i64>,
     recovery: LogRecovery,
     failed: bool,
+    /// What [`TxnLog::commit`] syncs through (kept, so a file is opened once for it).
+    syncer: LogFileSyncer,
 }
 
 impl TxnLog {
@@ -90,6 +92,7 @@ impl TxnLog {
             last_committed: recovery.last_zxid,
             recovery,
             failed: false,
+            syncer: LogFileSyncer::default(),
         })
     }
 
@@ -149,7 +152,7 @@ impl TxnLog {
     pub fn commit(&mut self) -> Result<()> {
         if let Some(file) = self.write()? {
             if self.options.force_sync {
-                if let Err(e) = LogFileSyncer::default().sync(&file) {
+                if let Err(e) = self.syncer.sync(&file) {
                     self.failed = true;
                     return Err(e);
                 }
