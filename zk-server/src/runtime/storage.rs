@@ -1,6 +1,7 @@
 //! The data directory at run time (ZooKeeper's `FileTxnSnapLog` as a server uses it): recovery, the txn
-//! log thread with group commit, snapshots every `snapCount` commits on their own thread, and, for an
-//! ensemble, closing and reopening everything around a Zab TRUNC or the end of a term.
+//! log threads (group commit with overlapping syncs, `log_writer`), snapshots every `snapCount` commits
+//! on their own thread, and, for an ensemble, closing and reopening everything around a Zab TRUNC or the
+//! end of a term.
 
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;

@@ -56,8 +56,8 @@ struct OpenLog {
 ///
 /// Built for group commit: [`TxnLog::append`] only buffers; [`TxnLog::commit`] writes the whole batch
 /// with one `write` and one fdatasync ([`TxnLog::write`] and [`LogFileSyncer`] are its two halves, for
-/// a caller that overlaps the sync of one batch with the next). Nothing appended is durable (or may be acknowledged) before the
-/// commit that covers it returns. Like ZooKeeper, a new file is started on open, after [`TxnLog::roll`]
+/// a caller that overlaps the sync of one batch with the next). Nothing appended is durable (or may be
+/// acknowledged) before the commit (or the sync) that covers it returns. Like ZooKeeper, a new file is started on open, after [`TxnLog::roll`]
 /// (after each snapshot) and when the size limit is passed; files are named after their first zxid.
 #[derive(Debug)]
 pub struct TxnLog {
@@ -68,7 +68,7 @@ pub struct TxnLog {
     pending_first_zxid: Option<i64>,
     pending_count: usize,
     last_appended: Option<i64>,
-    last_committed: Option<i64>,
+    last_written: Option<i64>,
     recovery: LogRecovery,
     failed: bool,
     /// What [`TxnLog::commit`] syncs through (kept, so a file is opened once for it).
@@ -89,7 +89,7 @@ impl TxnLog {
             pending_first_zxid: None,
             pending_count: 0,
             last_appended: recovery.last_zxid,
-            last_committed: recovery.last_zxid,
+            last_written: recovery.last_zxid,
             recovery,
             failed: false,
             syncer: LogFileSyncer::default(),
@@ -191,7 +191,7 @@ impl TxnLog {
         self.pending.clear();
         self.pending_first_zxid = None;
         self.pending_count = 0;
-        self.last_committed = self.last_appended;
+        self.last_written = self.last_appended;
         if self.options.size_limit.is_some_and(|limit| end > limit) {
             tracing::debug!(size = end, "txn log size limit reached, rolling");
             self.current = None;
@@ -258,14 +258,14 @@ impl TxnLog {
         let kept = truncate_logs(&self.dir, zxid, self.options.max_record_len)?;
         self.failed = false;
         self.last_appended = kept;
-        self.last_committed = kept;
+        self.last_written = kept;
         Ok(kept)
     }
 
     /// The zxid of the last txn written (by [`TxnLog::commit`], which makes it durable, or by
     /// [`TxnLog::write`]), or found when the log was opened.
     pub fn last_logged_zxid(&self) -> Option<i64> {
-        self.last_committed
+        self.last_written
     }
 
     /// The zxid of the last appended txn, committed or not.
