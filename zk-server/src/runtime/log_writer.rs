@@ -2,18 +2,21 @@
 //! batches (everything queued, one `write`) and made durable with one fdatasync per batch; durability
 //! is reported to the core in batch order.
 //!
-//! [`LOG_THREADS`] threads take turns: the one holding the intake (the txn log and the command queue)
-//! waits for commands, writes the batch, lets go of the intake and syncs its batch, while another
-//! takes the intake and writes the next batch. So a request that arrives during a sync is written and
-//! its own sync starts at once, instead of waiting for the running sync to end and then for its own;
-//! and a batch is synced by the thread that wrote it, with no hand-off in between. A batch is reported
-//! durable only when its own sync has returned and every earlier batch has been reported, so the core
-//! always sees a durable prefix of the log.
+//! [`LOG_THREADS`] threads take turns: one takes the log and everything queued, writes the batch,
+//! gives the log back and syncs its batch, while another takes the log and writes the next batch. So
+//! a request that arrives during a sync is written and its own sync starts at once, instead of waiting
+//! for the running sync to end and then for its own; and a batch is synced by the thread that wrote it,
+//! with no hand-off in between. A batch is reported durable only when its own sync has returned and
+//! every earlier batch has been reported, so the core always sees a durable prefix of the log.
+//!
+//! When the log is idle, the caller may commit a batch on its own thread instead
+//! ([`LogWriter::commit_if_idle`]): the same write, sync and report, without waking a log thread and
+//! being woken by it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
@@ -28,7 +31,7 @@ use crate::persist::{PersistError, TxnLog};
 /// more about twice as long, so more threads would only slow every sync down.
 const LOG_THREADS: usize = 2;
 
-/// Work for the log thread.
+/// Work for the log threads.
 #[derive(Debug)]
 pub enum LogCommand {
     /// Append these txns (in zxid order).
@@ -39,7 +42,7 @@ pub enum LogCommand {
     Barrier(oneshot::Sender<()>),
 }
 
-/// What the log thread reports.
+/// What the log threads report.
 #[derive(Debug)]
 pub enum LogEvent {
     /// Everything up to this zxid is on disk.
@@ -57,12 +60,17 @@ struct Batch {
     barriers: Vec<oneshot::Sender<()>>,
 }
 
-/// What one thread at a time holds: the log and the queue it is fed from.
+/// The command queue and the log, which one writer at a time takes out.
 #[derive(Debug)]
-struct Intake {
-    log: TxnLog,
-    commands: Receiver<LogCommand>,
+struct Queue {
+    /// `None` while a writer has it.
+    log: Option<TxnLog>,
+    commands: VecDeque<LogCommand>,
     next_seq: u64,
+    /// Batches written (or being written) and not yet reported.
+    in_flight: usize,
+    /// No more commands come; the threads end once the queue is empty.
+    closed: bool,
 }
 
 /// Finished batches, reported in order.
@@ -77,19 +85,65 @@ struct Reports {
 
 #[derive(Debug)]
 struct LogThreads {
-    intake: Mutex<Option<Intake>>,
+    queue: Mutex<Queue>,
+    /// Signalled when commands are queued while the log is free, when the log comes back with
+    /// commands waiting, and on close.
+    work: Condvar,
     reports: Mutex<Reports>,
     events: UnboundedSender<LogEvent>,
     force_sync: bool,
+    /// The syncer of batches committed on the caller's thread ([`LogWriter::commit_if_idle`]).
+    caller_syncer: Mutex<LogFileSyncer>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A batch taken out of the queue, with the log to write it to.
+struct Taken {
+    log: TxnLog,
+    commands: Vec<LogCommand>,
+    seq: u64,
+}
+
 impl LogThreads {
     fn stopped(&self) -> bool {
         lock(&self.reports).stopped
+    }
+
+    /// Takes the log and every queued command (lock order: `queue`, then `reports`).
+    fn take(&self, queue: &mut Queue) -> Option<Taken> {
+        let log = queue.log.take()?;
+        let seq = queue.next_seq;
+        queue.next_seq += 1;
+        queue.in_flight += 1;
+        Some(Taken { log, commands: queue.commands.drain(..).collect(), seq })
+    }
+
+    /// Writes a taken batch, gives the log back (waking a thread when commands wait for it) and
+    /// syncs the batch.
+    fn write_and_sync(&self, taken: Taken, syncer: &mut LogFileSyncer) {
+        let Taken { mut log, commands, seq } = taken;
+        let written = write_batch(&mut log, commands, self.force_sync);
+        {
+            let mut queue = lock(&self.queue);
+            queue.log = Some(log);
+            if queue.closed {
+                self.work.notify_all();
+            } else if !queue.commands.is_empty() {
+                self.work.notify_one();
+            }
+        }
+        let result = match written {
+            Ok(batch) => match &batch.file {
+                Some(file) => syncer.sync(file).map(|()| batch),
+                None => Ok(batch),
+            },
+            Err(err) => Err(err),
+        };
+        self.finish(seq, result);
+        lock(&self.queue).in_flight -= 1;
     }
 
     /// Reports batch `seq` (or the failure at it) once every earlier batch has been reported.
@@ -124,98 +178,157 @@ impl LogThreads {
         }
     }
 
-    /// One log thread: takes the intake, writes a batch, syncs it, until the queue closes or the log
-    /// stops. Every batch it wrote is synced before it returns; the log stays in the intake for [`run`]
-    /// to close.
+    /// One log thread: waits for commands and the log, writes a batch, syncs it, until the queue is
+    /// closed and empty or the log stops. Every batch it wrote is synced before it returns.
     fn run_thread(&self) {
+        let _span = info_span!("txn_log").entered();
         let mut syncer = LogFileSyncer::default();
         loop {
-            let mut guard = lock(&self.intake);
-            let Some(intake) = guard.as_mut() else { return };
-            if self.stopped() {
-                return;
-            }
-            let Ok(first) = intake.commands.recv() else { return };
-            let seq = intake.next_seq;
-            intake.next_seq += 1;
-            let written = write_batch(intake, first, self.force_sync);
-            drop(guard);
-            let result = match written {
-                Ok(batch) => match &batch.file {
-                    Some(file) => syncer.sync(file).map(|()| batch),
-                    None => Ok(batch),
-                },
-                Err(err) => Err(err),
+            let taken = {
+                let mut queue = lock(&self.queue);
+                loop {
+                    if self.stopped() || (queue.closed && queue.commands.is_empty()) {
+                        return;
+                    }
+                    if !queue.commands.is_empty() {
+                        if let Some(taken) = self.take(&mut queue) {
+                            break taken;
+                        }
+                    }
+                    queue = self.work.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
             };
-            self.finish(seq, result);
+            self.write_and_sync(taken, &mut syncer);
         }
     }
 }
 
-/// Takes `first` and every command queued behind it, appends their txns and writes them with one
-/// `write`; rolls the log after the batch when asked to.
-fn write_batch(intake: &mut Intake, first: LogCommand, force_sync: bool) -> Result<Batch, PersistError> {
+/// Appends the txns of `commands` and writes them with one `write`; rolls the log after the batch
+/// when asked to.
+fn write_batch(log: &mut TxnLog, commands: Vec<LogCommand>, force_sync: bool) -> Result<Batch, PersistError> {
     let mut batch = Batch { file: None, last_zxid: None, barriers: Vec::new() };
     let mut roll = false;
-    let mut next = Some(first);
-    while let Some(command) = next.take() {
+    for command in commands {
         match command {
             LogCommand::Append(entries) => {
                 for entry in &entries {
-                    intake.log.append(entry)?;
+                    log.append(entry)?;
                     batch.last_zxid = Some(entry.header.zxid);
                 }
             }
             LogCommand::Roll => roll = true,
             LogCommand::Barrier(done) => batch.barriers.push(done),
         }
-        next = intake.commands.try_recv().ok();
     }
-    batch.file = intake.log.write()?.filter(|_| force_sync);
+    batch.file = log.write()?.filter(|_| force_sync);
     if roll {
         // The batch's file keeps its name; its sync opens it by path.
-        intake.log.roll()?;
+        log.roll()?;
     }
     Ok(batch)
 }
 
-/// Runs until `commands` closes or the log fails. Every batch of queued commands costs one write and
-/// one fdatasync.
-pub fn run(log: TxnLog, commands: Receiver<LogCommand>, events: UnboundedSender<LogEvent>) {
-    let _span = info_span!("txn_log").entered();
-    let force_sync = log.options().force_sync;
-    let threads = Arc::new(LogThreads {
-        intake: Mutex::new(Some(Intake { log, commands, next_seq: 0 })),
-        reports: Mutex::new(Reports::default()),
-        events,
-        force_sync,
-    });
-    // Without syncs there is nothing to overlap.
-    let helpers: Vec<_> = (1..if force_sync { LOG_THREADS } else { 1 })
-        .filter_map(|i| {
-            let shared = threads.clone();
-            let spawned = std::thread::Builder::new().name(format!("zk-txn-log-{i}")).spawn(move || {
-                let _span = info_span!("txn_log").entered();
-                shared.run_thread();
-            });
-            // One thread still commits everything, only without overlap.
-            spawned.map_err(|err| error!(%err, "cannot start a second txn log thread")).ok()
-        })
-        .collect();
-    threads.run_thread();
-    for helper in helpers {
-        let _ = helper.join();
+/// The txn log's writers: [`LOG_THREADS`] threads (one without syncs: there is nothing to overlap),
+/// fed through [`LogWriter::send`]. Every batch of queued commands costs one write and one fdatasync.
+#[derive(Debug)]
+pub struct LogWriter {
+    shared: Arc<LogThreads>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl LogWriter {
+    /// Starts the threads; they report on `events`.
+    pub fn start(log: TxnLog, events: UnboundedSender<LogEvent>) -> std::io::Result<LogWriter> {
+        let force_sync = log.options().force_sync;
+        let queue = Queue { log: Some(log), commands: VecDeque::new(), next_seq: 0, in_flight: 0, closed: false };
+        let shared = Arc::new(LogThreads {
+            queue: Mutex::new(queue),
+            work: Condvar::new(),
+            reports: Mutex::new(Reports::default()),
+            events,
+            force_sync,
+            caller_syncer: Mutex::new(LogFileSyncer::default()),
+        });
+        let mut writer = LogWriter { shared, threads: Vec::new() };
+        for i in 0..if force_sync { LOG_THREADS } else { 1 } {
+            let shared = writer.shared.clone();
+            let spawned =
+                std::thread::Builder::new().name(format!("zk-txn-log-{i}")).spawn(move || shared.run_thread());
+            match spawned {
+                Ok(thread) => writer.threads.push(thread),
+                // One thread still commits everything, only without overlap.
+                Err(err) if i > 0 => error!(%err, "cannot start a second txn log thread"),
+                Err(err) => {
+                    writer.close();
+                    return Err(err);
+                }
+            }
+        }
+        Ok(writer)
     }
-    let intake = lock(&threads.intake).take();
-    if let Some(Err(err)) = intake.map(|intake| intake.log.close()) {
-        error!(%err, "closing the txn log failed");
+
+    /// Queues a command for the threads; false once the log has stopped.
+    pub fn send(&self, command: LogCommand) -> bool {
+        if self.shared.stopped() {
+            return false;
+        }
+        let mut queue = lock(&self.shared.queue);
+        queue.commands.push_back(command);
+        if queue.log.is_some() {
+            self.shared.work.notify_one();
+        }
+        true
+    }
+
+    /// Writes and syncs `entries` on the calling thread when the log is idle (nothing queued,
+    /// written or syncing), reporting them durable before it returns; otherwise queues them as
+    /// [`Self::send`] does. Returns whether the batch was committed here.
+    ///
+    /// A lone writer's request then waits for its sync and nothing else: no hand-off to a log thread
+    /// and back, each a wake-up of a sleeping thread.
+    pub fn commit_if_idle(&self, entries: Vec<TxnEntry>) -> bool {
+        let taken = {
+            let mut queue = lock(&self.shared.queue);
+            let idle = queue.in_flight == 0 && queue.commands.is_empty() && !queue.closed;
+            queue.commands.push_back(LogCommand::Append(entries));
+            match idle.then(|| self.shared.take(&mut queue)).flatten() {
+                Some(taken) => taken,
+                None => {
+                    if queue.log.is_some() {
+                        self.shared.work.notify_one();
+                    }
+                    return false;
+                }
+            }
+        };
+        self.shared.write_and_sync(taken, &mut lock(&self.shared.caller_syncer));
+        true
+    }
+
+    /// Stops the threads once everything queued is durable (or the log has failed), then closes the
+    /// log. Blocks; does nothing the second time.
+    pub fn close(&mut self) {
+        lock(&self.shared.queue).closed = true;
+        self.shared.work.notify_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        if let Some(log) = lock(&self.shared.queue).log.take() {
+            if let Err(err) = log.close() {
+                error!(%err, "closing the txn log failed");
+            }
+        }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::mpsc;
-
     use bytes::Bytes;
     use tokio::sync::mpsc::unbounded_channel;
     use zk_proto::{OpCode, SetDataTxn, TxnBody, TxnHeader};
@@ -231,21 +344,19 @@ mod tests {
         }
     }
 
-    /// Runs the log threads over `dir`, sends `commands`, closes the channel and returns every event.
+    /// Runs the log threads over `dir`, sends `commands`, closes the writer and returns every event.
     fn run_log(dir: &Path, options: TxnLogOptions, commands: Vec<LogCommand>) -> Vec<LogEvent> {
         let log = TxnLog::open(dir, options).unwrap();
         let (events_tx, mut events_rx) = unbounded_channel();
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || run(log, rx, events_tx));
+        let mut writer = LogWriter::start(log, events_tx).unwrap();
         for (i, command) in commands.into_iter().enumerate() {
-            tx.send(command).unwrap();
+            assert!(writer.send(command));
             if i % 8 == 0 {
                 // Let batches form and syncs overlap, rather than queueing everything at once.
                 std::thread::sleep(std::time::Duration::from_micros(200));
             }
         }
-        drop(tx);
-        thread.join().unwrap();
+        writer.close();
         let mut events = Vec::new();
         while let Ok(event) = events_rx.try_recv() {
             events.push(event);
@@ -289,13 +400,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
         let (events_tx, mut events_rx) = unbounded_channel();
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || run(log, rx, events_tx));
+        let mut writer = LogWriter::start(log, events_tx).unwrap();
         for zxid in 1..=50 {
-            tx.send(LogCommand::Append(vec![entry(zxid)])).unwrap();
+            assert!(writer.send(LogCommand::Append(vec![entry(zxid)])));
         }
         let (done, answered) = oneshot::channel();
-        tx.send(LogCommand::Barrier(done)).unwrap();
+        assert!(writer.send(LogCommand::Barrier(done)));
         answered.blocking_recv().expect("barrier answered");
         // Reports go out before the barrier's answer: the last append is already reported.
         let mut reported = Vec::new();
@@ -303,8 +413,7 @@ mod tests {
             reported.extend(durable(&[event]));
         }
         assert_eq!(reported.last(), Some(&50));
-        drop(tx);
-        thread.join().unwrap();
+        writer.close();
     }
 
     #[test]
@@ -326,13 +435,63 @@ mod tests {
         assert!(durable(&events[..failed]).iter().all(|&zxid| zxid <= 2));
     }
 
-    fn reporter() -> (LogThreads, tokio::sync::mpsc::UnboundedReceiver<LogEvent>) {
+    #[test]
+    fn a_batch_committed_on_an_idle_log_is_durable_and_reported_before_the_call_returns() {
         let dir = tempfile::tempdir().unwrap();
         let log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
+        let (events_tx, mut events_rx) = unbounded_channel();
+        let mut writer = LogWriter::start(log, events_tx).unwrap();
+        assert!(writer.commit_if_idle(vec![entry(1), entry(2)]));
+        assert_eq!(durable(&[events_rx.try_recv().expect("reported already")]), [2]);
+        // Queued and committed-here batches mix, in order.
+        for zxid in 3..=40 {
+            if zxid % 3 == 0 {
+                writer.commit_if_idle(vec![entry(zxid)]);
+            } else {
+                assert!(writer.send(LogCommand::Append(vec![entry(zxid)])));
+            }
+        }
+        writer.close();
+        let mut reported = Vec::new();
+        while let Ok(event) = events_rx.try_recv() {
+            reported.extend(durable(&[event]));
+        }
+        assert!(reported.windows(2).all(|w| w[0] < w[1]), "not increasing: {reported:?}");
+        assert_eq!(reported.last(), Some(&40));
+        let logged: Vec<i64> = TxnLogReader::open(dir.path(), 1).unwrap().map(|t| t.unwrap().zxid).collect();
+        assert_eq!(logged, (1..=40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_batch_is_queued_rather_than_committed_here_while_another_is_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let (threads, mut events) = reporter();
+        {
+            let mut queue = lock(&threads.queue);
+            queue.log = Some(TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap());
+            queue.in_flight = 1;
+        }
+        // No threads: whatever is queued stays queued.
+        let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
+        assert!(!writer.commit_if_idle(vec![entry(1)]));
+        assert!(events.try_recv().is_err());
+        let queue = lock(&writer.shared.queue);
+        assert!(matches!(queue.commands.front(), Some(LogCommand::Append(entries)) if entries.len() == 1));
+        assert_eq!(queue.next_seq, 0, "no batch was taken");
+    }
+
+    fn reporter() -> (LogThreads, tokio::sync::mpsc::UnboundedReceiver<LogEvent>) {
         let (events, rx) = unbounded_channel();
-        let (_tx, commands) = mpsc::channel();
-        let intake = Mutex::new(Some(Intake { log, commands, next_seq: 0 }));
-        (LogThreads { intake, reports: Mutex::default(), events, force_sync: true }, rx)
+        let queue = Queue { log: None, commands: VecDeque::new(), next_seq: 0, in_flight: 0, closed: false };
+        let threads = LogThreads {
+            queue: Mutex::new(queue),
+            work: Condvar::new(),
+            reports: Mutex::default(),
+            events,
+            force_sync: true,
+            caller_syncer: Mutex::default(),
+        };
+        (threads, rx)
     }
 
     fn batch(zxid: i64) -> Batch {

@@ -3,7 +3,6 @@
 //! on their own thread, and, for an ensemble, closing and reopening everything around a Zab TRUNC or the
 //! end of a term.
 
-use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,13 +10,13 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 use zk_proto::TxnEntry;
 
-use super::log_writer::{self, LogCommand, LogEvent};
+use super::log_writer::{LogCommand, LogEvent, LogWriter};
 use crate::config::ServerConfig;
 use crate::database::{self, Loaded};
 use crate::persist::{DataDir, PersistError, TxnLogOptions, TxnLogReader, DEFAULT_MAX_FIELD_LEN};
 use crate::tree::DataTree;
 
-/// The open data directory and its log thread.
+/// The open data directory and its txn log writer.
 #[derive(Debug)]
 pub(crate) struct Storage {
     dir: DataDir,
@@ -26,8 +25,7 @@ pub(crate) struct Storage {
     snap_count: i32,
     retain: usize,
     purge: bool,
-    log_tx: Option<std_mpsc::Sender<LogCommand>>,
-    log_thread: Option<JoinHandle<()>>,
+    log: Option<LogWriter>,
     snapshot: Option<JoinHandle<()>>,
     since_snapshot: u64,
     snap_threshold: u64,
@@ -36,7 +34,7 @@ pub(crate) struct Storage {
 impl Storage {
     /// Opens the data directory, recovers the database, writes a snapshot of it (as
     /// `ZooKeeperServer.loadData` does, so that a log never lacks a snapshot to start from) and starts
-    /// the log thread, which reports on `events`.
+    /// the log threads, which reports on `events`.
     pub(crate) async fn open(
         config: &ServerConfig,
         events: mpsc::UnboundedSender<LogEvent>,
@@ -54,8 +52,7 @@ impl Storage {
             snap_count: config.snap_count,
             retain: config.snap_retain_count.max(3) as usize,
             purge: config.purge_interval > 0,
-            log_tx: None,
-            log_thread: None,
+            log: None,
             snapshot: None,
             since_snapshot: 0,
             snap_threshold: 0,
@@ -70,9 +67,9 @@ impl Storage {
         &self.dir
     }
 
-    /// Stops the log thread (everything appended is made durable first), optionally truncates the log
+    /// Stops the log threads (everything appended is made durable first), optionally truncates the log
     /// after `truncate_to` (removing snapshots past it), reloads the database and restarts the log
-    /// thread. With `snapshot`, writes a snapshot of what was loaded.
+    /// threads. With `snapshot`, writes a snapshot of what was loaded.
     pub(crate) async fn reopen(
         &mut self,
         truncate_to: Option<i64>,
@@ -103,32 +100,40 @@ impl Storage {
         })
         .await
         .map_err(|e| PersistError::Usage(if e.is_panic() { "recovery panicked" } else { "recovery cancelled" }))??;
-        let (log_tx, log_rx) = std_mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("zk-txn-log".into())
-            .spawn(move || log_writer::run(log, log_rx, events))
-            .map_err(|e| PersistError::io("txn log thread", e))?;
-        self.log_tx = Some(log_tx);
-        self.log_thread = Some(thread);
+        self.log = Some(LogWriter::start(log, events).map_err(|e| PersistError::io("txn log thread", e))?);
         self.since_snapshot = 0;
         Ok(loaded)
     }
 
-    /// Appends txns; the log thread reports them durable.
+    /// Appends txns; the log threads report them durable.
     pub(crate) fn append(&self, batch: Vec<TxnEntry>) {
         if batch.is_empty() {
             return;
         }
-        if self.log_tx.as_ref().is_none_or(|tx| tx.send(LogCommand::Append(batch)).is_err()) {
-            warn!("txn log thread is gone");
+        if !self.log.as_ref().is_some_and(|log| log.send(LogCommand::Append(batch))) {
+            warn!("txn log is stopped");
         }
     }
 
-    /// Waits until everything appended so far is durable (false if the log thread is gone).
+    /// Appends txns, writing and syncing them on this thread when the log is idle (see
+    /// [`LogWriter::commit_if_idle`]). Returns true when they were, and so are already reported
+    /// durable on the log's events.
+    pub(crate) fn commit_if_idle(&self, batch: Vec<TxnEntry>) -> bool {
+        match &self.log {
+            _ if batch.is_empty() => false,
+            Some(log) => log.commit_if_idle(batch),
+            None => {
+                warn!("txn log is stopped");
+                false
+            }
+        }
+    }
+
+    /// Waits until everything appended so far is durable (false if the log has stopped).
     pub(crate) async fn sync(&self) -> bool {
         let (done, wait) = tokio::sync::oneshot::channel();
-        match &self.log_tx {
-            Some(tx) if tx.send(LogCommand::Barrier(done)).is_ok() => wait.await.is_ok(),
+        match &self.log {
+            Some(log) if log.send(LogCommand::Barrier(done)) => wait.await.is_ok(),
             _ => false,
         }
     }
@@ -144,8 +149,8 @@ impl Storage {
         }
         self.since_snapshot = 0;
         self.snap_threshold = self.next_snap_threshold();
-        if let Some(tx) = &self.log_tx {
-            let _ = tx.send(LogCommand::Roll);
+        if let Some(log) = &self.log {
+            log.send(LogCommand::Roll);
         }
         // O(1): the snapshot thread walks a persistent copy while the core keeps applying txns.
         let (tree, sessions) = (tree.clone(), sessions());
@@ -192,13 +197,20 @@ impl Storage {
         .map_err(|_| PersistError::Usage("log reader task failed"))?
     }
 
-    /// Stops the log thread after it has made everything appended durable, and waits for a snapshot
-    /// in progress.
+    /// Stops the log threads after they have made everything appended durable, and waits for a
+    /// snapshot in progress.
     pub(crate) async fn close(&mut self) {
-        self.log_tx = None;
-        let threads: Vec<_> = self.log_thread.take().into_iter().chain(self.snapshot.take()).collect();
-        if !threads.is_empty() {
-            let _ = tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await;
+        let (log, snapshot) = (self.log.take(), self.snapshot.take());
+        if log.is_some() || snapshot.is_some() {
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(mut log) = log {
+                    log.close();
+                }
+                if let Some(snapshot) = snapshot {
+                    let _ = snapshot.join();
+                }
+            })
+            .await;
         }
     }
 
