@@ -49,11 +49,16 @@ def quick_plan():
 def full_plan(nodes):
     return {
         "w1": [
+            ["w1", "--clients", "1", "--depth", "1", "--read-ratio", "0.9", "--duration", "30"],
             ["w1", "--clients", "100", "--depth", "4", "--read-ratio", "0.9", "--duration", "30"],
             ["w1", "--clients", "1000", "--depth", "1", "--read-ratio", "0.5", "--duration", "30"],
             ["w1", "--clients", "100", "--depth", "16", "--read-ratio", "0.9", "--duration", "30", "--rate", "5000"],
         ],
-        "w2": [["w2", "--clients", "1", "--duration", "30"], ["w2", "--clients", "16", "--duration", "30"]],
+        "w2": [
+            ["w2", "--clients", "1", "--duration", "30"],
+            ["w2", "--clients", "16", "--duration", "30"],
+            ["w2", "--clients", "64", "--duration", "30"],
+        ],
         "w3": [
             ["w3", "--watchers", "1000", "--connections", "1000", "--rounds", "5"],
             ["w3", "--watchers", "100000", "--connections", "1000", "--rounds", "3"],
