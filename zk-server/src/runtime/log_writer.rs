@@ -71,10 +71,6 @@ struct Queue {
     in_flight: usize,
     /// No more commands come; the threads end once the queue is empty.
     closed: bool,
-    /// How many txns the last batch taken held: more than one means requests arrive faster than
-    /// batches commit, and then the threads' overlap serves them better than a commit on the caller's
-    /// thread (which would hold the caller for the sync).
-    last_batch_len: usize,
 }
 
 /// Finished batches, reported in order.
@@ -122,12 +118,7 @@ impl LogThreads {
         let seq = queue.next_seq;
         queue.next_seq += 1;
         queue.in_flight += 1;
-        let commands: Vec<_> = queue.commands.drain(..).collect();
-        queue.last_batch_len = commands
-            .iter()
-            .map(|command| if let LogCommand::Append(entries) = command { entries.len() } else { 0 })
-            .sum();
-        Some(Taken { log, commands, seq })
+        Some(Taken { log, commands: queue.commands.drain(..).collect(), seq })
     }
 
     /// Writes a taken batch, gives the log back (waking a thread when commands wait for it) and
@@ -249,14 +240,7 @@ impl LogWriter {
     /// Starts the threads; they report on `events`.
     pub fn start(log: TxnLog, events: UnboundedSender<LogEvent>) -> std::io::Result<LogWriter> {
         let force_sync = log.options().force_sync;
-        let queue = Queue {
-            log: Some(log),
-            commands: VecDeque::new(),
-            next_seq: 0,
-            in_flight: 0,
-            closed: false,
-            last_batch_len: 0,
-        };
+        let queue = Queue { log: Some(log), commands: VecDeque::new(), next_seq: 0, in_flight: 0, closed: false };
         let shared = Arc::new(LogThreads {
             queue: Mutex::new(queue),
             work: Condvar::new(),
@@ -297,17 +281,15 @@ impl LogWriter {
     }
 
     /// Writes and syncs `entries` on the calling thread when the log is idle (nothing queued,
-    /// written or syncing) and the last batch held at most one txn, reporting them durable before it
-    /// returns; otherwise queues them as [`Self::send`] does. Returns whether the batch was committed
-    /// here.
+    /// written or syncing), reporting them durable before it returns; otherwise queues them as
+    /// [`Self::send`] does. Returns whether the batch was committed here.
     ///
     /// A lone writer's request then waits for its sync and nothing else: no hand-off to a log thread
-    /// and back, each a wake-up of a sleeping thread. Under concurrent writers (batches of several
-    /// txns) the threads keep the caller free to prepare the next batch during the sync.
+    /// and back, each a wake-up of a sleeping thread.
     pub fn commit_if_idle(&self, entries: Vec<TxnEntry>) -> bool {
         let taken = {
             let mut queue = lock(&self.shared.queue);
-            let idle = queue.in_flight == 0 && queue.commands.is_empty() && !queue.closed && queue.last_batch_len <= 1;
+            let idle = queue.in_flight == 0 && queue.commands.is_empty() && !queue.closed;
             queue.commands.push_back(LogCommand::Append(entries));
             match idle.then(|| self.shared.take(&mut queue)).flatten() {
                 Some(taken) => taken,
@@ -481,31 +463,26 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_is_queued_rather_than_committed_here_while_another_is_in_flight_or_after_a_larger_batch() {
-        // (batches in flight, txns in the last batch)
-        for (in_flight, last_batch_len) in [(1, 1), (0, 2)] {
-            let dir = tempfile::tempdir().unwrap();
-            let (threads, mut events) = reporter();
-            {
-                let mut queue = lock(&threads.queue);
-                queue.log = Some(TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap());
-                queue.in_flight = in_flight;
-                queue.last_batch_len = last_batch_len;
-            }
-            // No threads: whatever is queued stays queued.
-            let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
-            assert!(!writer.commit_if_idle(vec![entry(1)]));
-            assert!(events.try_recv().is_err());
-            let queue = lock(&writer.shared.queue);
-            assert!(matches!(queue.commands.front(), Some(LogCommand::Append(entries)) if entries.len() == 1));
-            assert_eq!(queue.next_seq, 0, "no batch was taken");
+    fn a_batch_is_queued_rather_than_committed_here_while_another_is_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let (threads, mut events) = reporter();
+        {
+            let mut queue = lock(&threads.queue);
+            queue.log = Some(TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap());
+            queue.in_flight = 1;
         }
+        // No threads: whatever is queued stays queued.
+        let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
+        assert!(!writer.commit_if_idle(vec![entry(1)]));
+        assert!(events.try_recv().is_err());
+        let queue = lock(&writer.shared.queue);
+        assert!(matches!(queue.commands.front(), Some(LogCommand::Append(entries)) if entries.len() == 1));
+        assert_eq!(queue.next_seq, 0, "no batch was taken");
     }
 
     fn reporter() -> (LogThreads, tokio::sync::mpsc::UnboundedReceiver<LogEvent>) {
         let (events, rx) = unbounded_channel();
-        let queue =
-            Queue { log: None, commands: VecDeque::new(), next_seq: 0, in_flight: 0, closed: false, last_batch_len: 0 };
+        let queue = Queue { log: None, commands: VecDeque::new(), next_seq: 0, in_flight: 0, closed: false };
         let threads = LogThreads {
             queue: Mutex::new(queue),
             work: Condvar::new(),
