@@ -357,11 +357,21 @@ mod tests {
             }
         }
         writer.close();
-        let mut events = Vec::new();
-        while let Ok(event) = events_rx.try_recv() {
-            events.push(event);
-        }
-        events
+        received(&mut events_rx)
+    }
+
+    /// Every event already sent.
+    fn received(events: &mut tokio::sync::mpsc::UnboundedReceiver<LogEvent>) -> Vec<LogEvent> {
+        std::iter::from_fn(|| events.try_recv().ok()).collect()
+    }
+
+    /// Checks that durability was reported in increasing zxids up to `last`, and that the log in `dir`
+    /// holds every txn from 1 to `last`.
+    fn assert_reported_and_logged(dir: &Path, reported: &[i64], last: i64) {
+        assert!(reported.windows(2).all(|w| w[0] < w[1]), "not increasing: {reported:?}");
+        assert_eq!(reported.last(), Some(&last));
+        let logged: Vec<i64> = TxnLogReader::open(dir, 1).unwrap().map(|t| t.unwrap().zxid).collect();
+        assert_eq!(logged, (1..=last).collect::<Vec<_>>());
     }
 
     fn durable(events: &[LogEvent]) -> Vec<i64> {
@@ -388,10 +398,7 @@ mod tests {
                 }
             }
             let reported = durable(&run_log(dir.path(), options, commands));
-            assert!(reported.windows(2).all(|w| w[0] < w[1]), "not increasing: {reported:?}");
-            assert_eq!(reported.last(), Some(&400));
-            let logged: Vec<i64> = TxnLogReader::open(dir.path(), 1).unwrap().map(|t| t.unwrap().zxid).collect();
-            assert_eq!(logged, (1..=400).collect::<Vec<_>>());
+            assert_reported_and_logged(dir.path(), &reported, 400);
         }
     }
 
@@ -408,11 +415,7 @@ mod tests {
         assert!(writer.send(LogCommand::Barrier(done)));
         answered.blocking_recv().expect("barrier answered");
         // Reports go out before the barrier's answer: the last append is already reported.
-        let mut reported = Vec::new();
-        while let Ok(event) = events_rx.try_recv() {
-            reported.extend(durable(&[event]));
-        }
-        assert_eq!(reported.last(), Some(&50));
+        assert_eq!(durable(&received(&mut events_rx)).last(), Some(&50));
         writer.close();
     }
 
@@ -452,14 +455,7 @@ mod tests {
             }
         }
         writer.close();
-        let mut reported = Vec::new();
-        while let Ok(event) = events_rx.try_recv() {
-            reported.extend(durable(&[event]));
-        }
-        assert!(reported.windows(2).all(|w| w[0] < w[1]), "not increasing: {reported:?}");
-        assert_eq!(reported.last(), Some(&40));
-        let logged: Vec<i64> = TxnLogReader::open(dir.path(), 1).unwrap().map(|t| t.unwrap().zxid).collect();
-        assert_eq!(logged, (1..=40).collect::<Vec<_>>());
+        assert_reported_and_logged(dir.path(), &durable(&received(&mut events_rx)), 40);
     }
 
     #[test]
@@ -505,11 +501,7 @@ mod tests {
         threads.finish(2, Ok(batch(30)));
         assert!(events.try_recv().is_err(), "nothing before batch 0 is reported");
         threads.finish(0, Ok(batch(10)));
-        let mut reported = Vec::new();
-        while let Ok(event) = events.try_recv() {
-            reported.extend(durable(&[event]));
-        }
-        assert_eq!(reported, [10, 20, 30]);
+        assert_eq!(durable(&received(&mut events)), [10, 20, 30]);
     }
 
     #[test]
