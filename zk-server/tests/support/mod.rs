@@ -6,7 +6,7 @@ pub mod ensemble;
 pub mod raw_client;
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,26 +15,12 @@ use std::time::{Duration, Instant};
 /// The binary under test.
 pub const ZK_SERVER: &str = env!("CARGO_BIN_EXE_zk-server");
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Whether a missing tool must fail the test (CI) rather than skip it.
-pub fn oracle_required() -> bool {
-    std::env::var("ZK_RS_REQUIRE_ORACLE").is_ok_and(|v| v == "1")
-}
+pub use zk_testkit::apache::skip;
+pub use zk_testkit::free_port;
 
 /// `Some(reason)` if the file at `path` (a client tool) is missing. Call [`skip`] with it.
 pub fn missing_file(path: &str) -> Option<String> {
-    (!Path::new(path).exists()).then(|| format!("{path} not installed"))
-}
-
-/// Prints the SKIPPED line (or panics under `ZK_RS_REQUIRE_ORACLE=1`).
-pub fn skip(test: &str, reason: &str) {
-    let line = format!("SKIPPED: {test}: {reason} (scripts/install-apache-zk.sh)");
-    assert!(!oracle_required(), "{line}, but ZK_RS_REQUIRE_ORACLE=1");
-    eprintln!("{line}");
+    (!Path::new(path).exists()).then(|| format!("{path} not installed (scripts/install-apache-zk.sh)"))
 }
 
 /// The `zoo.cfg` options of a test server.
