@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 /// The binary under test.
 pub const ZK_SERVER: &str = env!("CARGO_BIN_EXE_zk-server");
 
-pub use zk_testkit::apache::skip;
-pub use zk_testkit::free_port;
+// Each test binary uses its own part of this module (hence also `dead_code` above).
+#[allow(unused_imports)]
+pub use zk_testkit::{apache::skip, free_port};
 
 /// `Some(reason)` if the file at `path` (a client tool) is missing. Call [`skip`] with it.
 pub fn missing_file(path: &str) -> Option<String> {
