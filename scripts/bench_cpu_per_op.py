@@ -2,7 +2,7 @@
 """CPU time per operation of each server and of the load generator, for one zk-bench workload.
 
 Starts Apache ZooKeeper, then zk-server (never both at once), each with the side-by-side benchmark's
-zoo.cfg, runs the workload against it and divides the server's CPU time (utime + stime of the process,
+zoo.cfg, runs the workload against it (after `--warmup` unmeasured runs of the same) and divides the server's CPU time (utime + stime of the process,
 from /proc) and zk-bench's (from its rusage) by the operations done. When both processes share the
 machine's cores and keep them busy, the throughput ratio cannot exceed
 (apache + zk-bench CPU per op) / (zk-server + zk-bench CPU per op).
@@ -36,6 +36,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin-dir", required=True, help="directory with zk-server and zk-bench")
     parser.add_argument("--port", type=int, default=21850)
+    parser.add_argument("--warmup", type=int, default=1, metavar="N",
+                        help="run the workload N times first, unmeasured, so that Apache's JIT has compiled its "
+                             "hot paths (a fresh JVM costs much more per op); default 1")
     parser.add_argument("workload", nargs=argparse.REMAINDER, help="zk-bench workload and its options")
     args = parser.parse_args()
     bench_bin = os.path.join(args.bin_dir, "zk-bench")
@@ -45,9 +48,11 @@ def main():
         server = side_by_side.Server(kind, args.port, base, os.path.join(args.bin_dir, "zk-server"))
         try:
             server.start()
+            command = [bench_bin, "--connect", f"127.0.0.1:{args.port}", *args.workload, "--json", "--no-progress"]
+            for _ in range(args.warmup):
+                subprocess.run(command, capture_output=True, text=True, check=True)
             server_before, client_before = cpu_seconds(server.proc.pid), children_cpu()
-            run = subprocess.run([bench_bin, "--connect", f"127.0.0.1:{args.port}", *args.workload, "--json",
-                                  "--no-progress"], capture_output=True, text=True, check=True)
+            run = subprocess.run(command, capture_output=True, text=True, check=True)
             server_cpu = cpu_seconds(server.proc.pid) - server_before
             client_cpu = children_cpu() - client_before
         finally:
@@ -58,7 +63,7 @@ def main():
         report = json.loads(run.stdout)
         ops = report["throughput_ops_s"] * report["elapsed_s"]
         per_op[kind] = (report["throughput_ops_s"], 1e6 * server_cpu / ops, 1e6 * client_cpu / ops)
-    print(f"`zk-bench {' '.join(args.workload)}`\n")
+    print(f"`zk-bench {' '.join(args.workload)}` (after {args.warmup} unmeasured run(s) of the same)\n")
     print("| server | ops/s | server CPU (µs/op) | zk-bench CPU (µs/op) |")
     print("|---|---:|---:|---:|")
     for kind, (rate, server_us, client_us) in per_op.items():
