@@ -51,6 +51,17 @@ pub enum LogEvent {
     Failed(PersistError),
 }
 
+/// What [`LogWriter::commit_if_idle`] did with a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Written, synced and reported durable on the calling thread.
+    Here,
+    /// Queued for the log threads (the log was busy).
+    Queued,
+    /// Dropped: the log has stopped after a failure.
+    Stopped,
+}
+
 /// One written batch on its way to being reported durable.
 #[derive(Debug)]
 struct Batch {
@@ -83,6 +94,7 @@ struct Reports {
     stopped: bool,
 }
 
+/// Lock order: `queue`, then `reports`.
 #[derive(Debug)]
 struct LogThreads {
     queue: Mutex<Queue>,
@@ -112,7 +124,15 @@ impl LogThreads {
         lock(&self.reports).stopped
     }
 
-    /// Takes the log and every queued command (lock order: `queue`, then `reports`).
+    /// Queues `command`, waking a thread when the log is there to take it.
+    fn enqueue(&self, queue: &mut Queue, command: LogCommand) {
+        queue.commands.push_back(command);
+        if queue.log.is_some() {
+            self.work.notify_one();
+        }
+    }
+
+    /// Takes the log and every queued command.
     fn take(&self, queue: &mut Queue) -> Option<Taken> {
         let log = queue.log.take()?;
         let seq = queue.next_seq;
@@ -272,37 +292,37 @@ impl LogWriter {
         if self.shared.stopped() {
             return false;
         }
-        let mut queue = lock(&self.shared.queue);
-        queue.commands.push_back(command);
-        if queue.log.is_some() {
-            self.shared.work.notify_one();
-        }
+        self.shared.enqueue(&mut lock(&self.shared.queue), command);
         true
     }
 
     /// Writes and syncs `entries` on the calling thread when the log is idle (nothing queued,
     /// written or syncing), reporting them durable before it returns; otherwise queues them as
-    /// [`Self::send`] does. Returns whether the batch was committed here.
+    /// [`Self::send`] does. Nothing is written once the log has stopped.
     ///
     /// A lone writer's request then waits for its sync and nothing else: no hand-off to a log thread
     /// and back, each a wake-up of a sleeping thread.
-    pub fn commit_if_idle(&self, entries: Vec<TxnEntry>) -> bool {
+    pub fn commit_if_idle(&self, entries: Vec<TxnEntry>) -> Commit {
+        if self.shared.stopped() {
+            return Commit::Stopped;
+        }
         let taken = {
             let mut queue = lock(&self.shared.queue);
             let idle = queue.in_flight == 0 && queue.commands.is_empty() && !queue.closed;
+            if !idle {
+                self.shared.enqueue(&mut queue, LogCommand::Append(entries));
+                return Commit::Queued;
+            }
             queue.commands.push_back(LogCommand::Append(entries));
-            match idle.then(|| self.shared.take(&mut queue)).flatten() {
+            // Nothing is in flight, so the log is here; were it out, whoever has it would find the
+            // command when giving it back.
+            match self.shared.take(&mut queue) {
                 Some(taken) => taken,
-                None => {
-                    if queue.log.is_some() {
-                        self.shared.work.notify_one();
-                    }
-                    return false;
-                }
+                None => return Commit::Queued,
             }
         };
         self.shared.write_and_sync(taken, &mut lock(&self.shared.caller_syncer));
-        true
+        Commit::Here
     }
 
     /// Stops the threads once everything queued is durable (or the log has failed), then closes the
@@ -344,11 +364,15 @@ mod tests {
         }
     }
 
+    /// Starts the log threads over a log in `dir`; the receiver gets their events.
+    fn start_writer(dir: &Path, options: TxnLogOptions) -> (LogWriter, tokio::sync::mpsc::UnboundedReceiver<LogEvent>) {
+        let (events_tx, events_rx) = unbounded_channel();
+        (LogWriter::start(TxnLog::open(dir, options).unwrap(), events_tx).unwrap(), events_rx)
+    }
+
     /// Runs the log threads over `dir`, sends `commands`, closes the writer and returns every event.
     fn run_log(dir: &Path, options: TxnLogOptions, commands: Vec<LogCommand>) -> Vec<LogEvent> {
-        let log = TxnLog::open(dir, options).unwrap();
-        let (events_tx, mut events_rx) = unbounded_channel();
-        let mut writer = LogWriter::start(log, events_tx).unwrap();
+        let (mut writer, mut events_rx) = start_writer(dir, options);
         for (i, command) in commands.into_iter().enumerate() {
             assert!(writer.send(command));
             if i % 8 == 0 {
@@ -405,9 +429,7 @@ mod tests {
     #[test]
     fn a_barrier_is_answered_once_what_came_before_it_is_reported_durable() {
         let dir = tempfile::tempdir().unwrap();
-        let log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
-        let (events_tx, mut events_rx) = unbounded_channel();
-        let mut writer = LogWriter::start(log, events_tx).unwrap();
+        let (mut writer, mut events_rx) = start_writer(dir.path(), TxnLogOptions::default());
         for zxid in 1..=50 {
             assert!(writer.send(LogCommand::Append(vec![entry(zxid)])));
         }
@@ -441,15 +463,13 @@ mod tests {
     #[test]
     fn a_batch_committed_on_an_idle_log_is_durable_and_reported_before_the_call_returns() {
         let dir = tempfile::tempdir().unwrap();
-        let log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
-        let (events_tx, mut events_rx) = unbounded_channel();
-        let mut writer = LogWriter::start(log, events_tx).unwrap();
-        assert!(writer.commit_if_idle(vec![entry(1), entry(2)]));
+        let (mut writer, mut events_rx) = start_writer(dir.path(), TxnLogOptions::default());
+        assert_eq!(writer.commit_if_idle(vec![entry(1), entry(2)]), Commit::Here);
         assert_eq!(durable(&[events_rx.try_recv().expect("reported already")]), [2]);
         // Queued and committed-here batches mix, in order.
         for zxid in 3..=40 {
             if zxid % 3 == 0 {
-                writer.commit_if_idle(vec![entry(zxid)]);
+                assert_ne!(writer.commit_if_idle(vec![entry(zxid)]), Commit::Stopped);
             } else {
                 assert!(writer.send(LogCommand::Append(vec![entry(zxid)])));
             }
@@ -469,11 +489,30 @@ mod tests {
         }
         // No threads: whatever is queued stays queued.
         let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
-        assert!(!writer.commit_if_idle(vec![entry(1)]));
+        assert_eq!(writer.commit_if_idle(vec![entry(1)]), Commit::Queued);
         assert!(events.try_recv().is_err());
         let queue = lock(&writer.shared.queue);
         assert!(matches!(queue.commands.front(), Some(LogCommand::Append(entries)) if entries.len() == 1));
         assert_eq!(queue.next_seq, 0, "no batch was taken");
+    }
+
+    #[test]
+    fn nothing_is_written_or_queued_once_the_log_has_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (threads, mut events) = reporter();
+        lock(&threads.queue).log = Some(TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap());
+        threads.finish(0, Err(PersistError::Failed));
+        assert!(matches!(events.try_recv(), Ok(LogEvent::Failed(_))));
+        let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
+        assert_eq!(writer.commit_if_idle(vec![entry(1)]), Commit::Stopped);
+        assert!(!writer.send(LogCommand::Append(vec![entry(2)])));
+        assert!(events.try_recv().is_err(), "nothing reported after the failure");
+        let queue = lock(&writer.shared.queue);
+        assert!(queue.commands.is_empty());
+        assert_eq!(queue.next_seq, 0, "no batch was taken");
+        drop(queue);
+        drop(writer);
+        assert!(TxnLogReader::open(dir.path(), 1).unwrap().next().is_none(), "the log holds no txn");
     }
 
     fn reporter() -> (LogThreads, tokio::sync::mpsc::UnboundedReceiver<LogEvent>) {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 use zk_proto::TxnEntry;
 
-use super::log_writer::{LogCommand, LogEvent, LogWriter};
+use super::log_writer::{Commit, LogCommand, LogEvent, LogWriter};
 use crate::config::ServerConfig;
 use crate::database::{self, Loaded};
 use crate::persist::{DataDir, PersistError, TxnLogOptions, TxnLogReader, DEFAULT_MAX_FIELD_LEN};
@@ -34,7 +34,7 @@ pub(crate) struct Storage {
 impl Storage {
     /// Opens the data directory, recovers the database, writes a snapshot of it (as
     /// `ZooKeeperServer.loadData` does, so that a log never lacks a snapshot to start from) and starts
-    /// the log threads, which reports on `events`.
+    /// the log threads, which report on `events`.
     pub(crate) async fn open(
         config: &ServerConfig,
         events: mpsc::UnboundedSender<LogEvent>,
@@ -119,10 +119,13 @@ impl Storage {
     /// [`LogWriter::commit_if_idle`]). Returns true when they were, and so are already reported
     /// durable on the log's events.
     pub(crate) fn commit_if_idle(&self, batch: Vec<TxnEntry>) -> bool {
-        match &self.log {
-            _ if batch.is_empty() => false,
-            Some(log) => log.commit_if_idle(batch),
-            None => {
+        if batch.is_empty() {
+            return false;
+        }
+        match self.log.as_ref().map(|log| log.commit_if_idle(batch)) {
+            Some(Commit::Here) => true,
+            Some(Commit::Queued) => false,
+            Some(Commit::Stopped) | None => {
                 warn!("txn log is stopped");
                 false
             }
