@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The disk's sync cost, the way a txn log pays it: threads append `--size` bytes each to one file
-(preallocated sparse, as `preAllocSize` does) and fdatasync it through their own descriptor, `--count`
-times. Prints syncs per second and the p50/p99 of one append + sync.
+(preallocated sparse, as ZooKeeper's `preAllocSize` does, or written with zeros beforehand, as zk-server
+does just ahead of its data) and fdatasync it through their own descriptor, `--count` times. Prints
+syncs per second and the p50/p99 of one append + sync.
 
     python3 scripts/bench_fsync.py --dir /path/on/the/disk --size 1100 --threads 1
-    python3 scripts/bench_fsync.py --dir /path/on/the/disk --size 8192 --threads 2
+    python3 scripts/bench_fsync.py --dir /path/on/the/disk --size 8192 --threads 2 --fill zeros
 """
 import argparse
 import os
@@ -19,9 +20,17 @@ def main():
     p.add_argument("--size", type=int, default=1100, help="bytes per append")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--count", type=int, default=1500, help="appends + syncs per thread")
+    p.add_argument("--fill", choices=["sparse", "zeros"], default="sparse",
+                   help="the preallocated space: a hole, or zeros written (and synced) before the run")
     args = p.parse_args()
     with tempfile.NamedTemporaryFile(dir=args.dir) as f:
         os.ftruncate(f.fileno(), 64 << 20)
+        if args.fill == "zeros":
+            needed = args.size * args.count * args.threads + (1 << 20)
+            zeros = bytes(1 << 20)
+            for at in range(0, min(needed, 64 << 20), len(zeros)):
+                os.pwrite(f.fileno(), zeros, at)
+            os.fsync(f.fileno())
         lock, offset, latencies = threading.Lock(), [0], []
 
         def worker():
@@ -46,7 +55,7 @@ def main():
         elapsed = time.perf_counter() - start
     latencies.sort()
     n = len(latencies)
-    print(f"size {args.size} B, {args.threads} thread(s): {n / elapsed:.0f} syncs/s, "
+    print(f"size {args.size} B, {args.fill}, {args.threads} thread(s): {n / elapsed:.0f} syncs/s, "
           f"p50 {latencies[n // 2] * 1e3:.3f} ms, p99 {latencies[int(n * 0.99)] * 1e3:.3f} ms")
 
 

@@ -101,6 +101,36 @@ fn files_are_preallocated_in_steps_and_read_back_through_the_padding() {
 }
 
 #[test]
+fn the_space_just_ahead_of_the_data_is_zeros_on_disk_not_a_hole() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
+    log.append(&entry(1)).unwrap();
+    log.commit().unwrap();
+    let path = log.current_file().unwrap().to_path_buf();
+    let meta = fs::metadata(&path).unwrap();
+    assert_eq!(meta.len(), LOG_HEADER_LEN + 64 * 1024 * 1024, "the apparent size is ZooKeeper's padding");
+    let on_disk = meta.blocks() * 512;
+    // A batch that fills the next blocks then overwrites them instead of allocating them, and its
+    // fdatasync has no allocation to commit; the rest of the padding stays sparse.
+    assert!(on_disk >= 256 * 1024, "zeros written ahead of the data: {on_disk} bytes allocated");
+    assert!(on_disk <= 2 * 1024 * 1024, "the padding is not written out whole: {on_disk} bytes allocated");
+    for zxid in 2..=3000 {
+        log.append(&entry(zxid)).unwrap();
+        if zxid % 100 == 0 {
+            log.commit().unwrap();
+        }
+    }
+    log.commit().unwrap();
+    let (txns, end, _) = read_log_file(&path).unwrap();
+    assert_eq!(txns.len(), 3000);
+    assert_eq!(end, EndReason::ZeroLength);
+    let bytes = fs::read(&path).unwrap();
+    let data_end = bytes.len() - bytes.iter().rev().position(|&b| b != 0).unwrap();
+    assert!(fs::metadata(&path).unwrap().blocks() * 512 >= data_end as u64 + 64 * 1024, "still zeroed ahead");
+}
+
+#[test]
 fn roll_starts_a_file_named_after_its_first_zxid_and_readers_cross_files() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = TxnLog::open(dir.path(), small()).unwrap();

@@ -1,5 +1,12 @@
-//! Preallocation of log files (`FilePadding`): a log grows in `preAllocSize` steps, sparse, so that
-//! appends rarely change the file size (and an fdatasync rarely has to flush metadata).
+//! Preallocation of log files (`FilePadding`): a log grows in `preAllocSize` steps, so that appends
+//! rarely change the file size (and an fdatasync rarely has to flush metadata).
+//!
+//! ZooKeeper leaves the preallocated space sparse. Then every batch that reaches a new block makes the
+//! file system allocate it, and the batch's fdatasync must commit that allocation to the journal as
+//! well. On the disk measured in BENCHMARKS.md that made the sync of a 5 KB batch take 0.19 ms instead
+//! of 0.12. So the writer also fills the space just ahead of the data with real zeros, a chunk of
+//! [`ZERO_AHEAD`] at a time: one sync per chunk pays for the allocation, and the batches after it
+//! overwrite blocks that exist. Zeros read as the end of the log, exactly as holes do.
 
 /// ZooKeeper's default preallocation step: 64 MiB (`preAllocSize` = 65536 KiB).
 pub const DEFAULT_PREALLOC_SIZE: u64 = 64 * 1024 * 1024;
@@ -23,9 +30,42 @@ pub fn padded_size(position: u64, allocated: u64, prealloc: u64) -> u64 {
     }
 }
 
+/// How far ahead of the data the preallocated space is filled with zeros.
+pub const ZERO_AHEAD: u64 = 256 * 1024;
+
+/// The range to fill with zeros before data up to `end` is written, when bytes below `zeroed` are
+/// already on disk and the file is `allocated` long: `None` while `end` stays more than a block below
+/// `zeroed`; otherwise from `zeroed` up to one [`ZERO_AHEAD`] chunk past the chunk `end` falls in, and
+/// never past `allocated` (the zeros fill the preallocation; they do not grow the file).
+pub fn zero_fill_range(end: u64, zeroed: u64, allocated: u64) -> Option<(u64, u64)> {
+    if end + PREALLOC_MARGIN <= zeroed {
+        return None;
+    }
+    let target = ((end / ZERO_AHEAD) + 2) * ZERO_AHEAD;
+    let to = target.min(allocated);
+    (to > zeroed).then_some((zeroed, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zeros_a_chunk_ahead_of_the_data_within_the_preallocation() {
+        let big = 64 << 20;
+        // A new file: from the header to the end of the next chunk.
+        assert_eq!(zero_fill_range(16 + 1100, 16, big), Some((16, 2 * ZERO_AHEAD)));
+        // Well inside the zeroed part: nothing.
+        assert_eq!(zero_fill_range(ZERO_AHEAD, 2 * ZERO_AHEAD, big), None);
+        // Within a block of its end: the next chunk.
+        let near = 2 * ZERO_AHEAD - 100;
+        assert_eq!(zero_fill_range(near, 2 * ZERO_AHEAD, big), Some((2 * ZERO_AHEAD, 3 * ZERO_AHEAD)));
+        // A batch larger than a chunk: zeros up to a chunk past its end.
+        assert_eq!(zero_fill_range(5 * ZERO_AHEAD + 7, ZERO_AHEAD, big), Some((ZERO_AHEAD, 7 * ZERO_AHEAD)));
+        // A small preallocation step caps the zeros; without preallocation there is nothing to fill.
+        assert_eq!(zero_fill_range(16 + 1100, 16, 65536), Some((16, 65536)));
+        assert_eq!(zero_fill_range(65536, 65536, 65536), None);
+    }
 
     #[test]
     fn matches_zookeeper_file_padding() {

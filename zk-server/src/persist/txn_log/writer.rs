@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use zk_proto::{FileHeader, Jute, TxnEntry};
 
-use super::padding::{padded_size, DEFAULT_PREALLOC_SIZE};
+use super::padding::{padded_size, zero_fill_range, DEFAULT_PREALLOC_SIZE};
 use super::reader::{TxnLogReader, LOG_HEADER_LEN};
 use super::record::encode_record;
 use super::recovery::{recover_tail, truncate_logs, LogRecovery};
@@ -50,6 +50,8 @@ struct OpenLog {
     position: u64,
     /// The file's length including preallocated space.
     allocated: u64,
+    /// Bytes below this are written (data or zeros), not holes.
+    zeroed: u64,
 }
 
 /// The txn log of one server: a directory of `log.<zxid>` files in ZooKeeper's format.
@@ -214,9 +216,14 @@ impl TxnLog {
             log.file.set_len(allocated).at(&log.path)?;
             log.allocated = allocated;
         }
+        if let Some((from, to)) = zero_fill_range(end, log.zeroed, log.allocated) {
+            write_zeros(&log.file, from, to).at(&log.path)?;
+            log.zeroed = to;
+        }
         log.file.write_all(&self.pending).at(&log.path)?;
         log.position = end;
         log.allocated = log.allocated.max(end);
+        log.zeroed = log.zeroed.max(end);
         if created && self.options.force_sync {
             sync_dir(&self.dir)?;
         }
@@ -235,7 +242,8 @@ impl TxnLog {
         tracing::info!(path = %path.display(), "creating new txn log");
         let mut file = OpenOptions::new().write(true).create_new(true).open(&path).at(&path)?;
         file.write_all(&FileHeader::txn_log().to_bytes()).at(&path)?;
-        Ok(OpenLog { file, path: path.into(), position: LOG_HEADER_LEN, allocated: LOG_HEADER_LEN })
+        let end = LOG_HEADER_LEN;
+        Ok(OpenLog { file, path: path.into(), position: end, allocated: end, zeroed: end })
     }
 
     /// Commits what is pending and closes the current file: the next append starts a new one.
@@ -282,6 +290,19 @@ impl TxnLog {
     pub fn read_from(&self, zxid: i64) -> Result<TxnLogReader> {
         TxnLogReader::open_with_limit(&self.dir, zxid, self.options.max_record_len)
     }
+}
+
+/// Writes zeros over `from..to` of `file` (without moving its cursor).
+fn write_zeros(file: &File, from: u64, to: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut at = from;
+    while at < to {
+        let len = (to - at).min(ZEROS.len() as u64) as usize;
+        file.write_all_at(&ZEROS[..len], at)?;
+        at += len as u64;
+    }
+    Ok(())
 }
 
 impl Drop for TxnLog {
