@@ -110,6 +110,10 @@ where
     result
 }
 
+/// The free space ensured before each read: a whole 1 KiB request fits, so it is not cut in two by a
+/// nearly full buffer and read with two `recv`s.
+const READ_ROOM: usize = 4096;
+
 /// Reads the next frame payload; `None` on a clean end of stream between frames.
 async fn next_frame<R: AsyncRead + Unpin>(
     reader: &mut R,
@@ -124,6 +128,7 @@ async fn next_frame<R: AsyncRead + Unpin>(
             }
             buf.reserve(4 + len - buf.len());
         }
+        buf.reserve(READ_ROOM);
         if reader.read_buf(buf).await? == 0 {
             if buf.is_empty() {
                 return Ok(None);
@@ -166,4 +171,55 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::io::ReadBuf;
+
+    use super::*;
+
+    /// Hands out `data` as fast as the reader takes it, recording the room each read offered.
+    struct Recording {
+        data: Vec<u8>,
+        offered: Vec<usize>,
+    }
+
+    impl AsyncRead for Recording {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            self.offered.push(buf.remaining());
+            let n = buf.remaining().min(self.data.len());
+            let rest = self.data.split_off(n);
+            buf.put_slice(&self.data);
+            self.data = rest;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn every_read_has_room_for_a_whole_small_request() {
+        // 40 frames of 1100 bytes each, read one after another through the same buffer.
+        let mut data = Vec::new();
+        for i in 0..40u8 {
+            data.extend_from_slice(&1100u32.to_be_bytes());
+            data.extend_from_slice(&[i; 1100]);
+        }
+        let mut reader = Recording { data, offered: Vec::new() };
+        let mut buf = BytesMut::with_capacity(4096);
+        let codec = FrameCodec::new(1 << 20);
+        for i in 0..40u8 {
+            let frame = next_frame(&mut reader, &mut buf, &codec).await.unwrap().unwrap();
+            assert_eq!(frame.len(), 1100);
+            assert!(frame.iter().all(|&b| b == i));
+        }
+        assert!(next_frame(&mut reader, &mut buf, &codec).await.unwrap().is_none());
+        assert!(reader.offered.iter().all(|&room| room >= READ_ROOM), "room offered: {:?}", reader.offered);
+    }
 }
