@@ -7,6 +7,10 @@
 //! of 0.12. So the writer also fills the space just ahead of the data with real zeros, a chunk of
 //! [`ZERO_AHEAD`] at a time: one sync per chunk pays for the allocation, and the batches after it
 //! overwrite blocks that exist. Zeros read as the end of the log, exactly as holes do.
+//!
+//! The chunk is small on purpose. With 256 KiB chunks, the syncs that carried one were slow enough to
+//! raise the p99 latency of 64 synchronous writers (30 s runs) from about 2.0 to 2.7 ms; with 64 KiB
+//! it stayed where it was without the zeros, and 16 writers kept the whole gain.
 
 /// ZooKeeper's default preallocation step: 64 MiB (`preAllocSize` = 65536 KiB).
 pub const DEFAULT_PREALLOC_SIZE: u64 = 64 * 1024 * 1024;
@@ -31,7 +35,7 @@ pub fn padded_size(position: u64, allocated: u64, prealloc: u64) -> u64 {
 }
 
 /// How far ahead of the data the preallocated space is filled with zeros.
-pub const ZERO_AHEAD: u64 = 256 * 1024;
+pub const ZERO_AHEAD: u64 = 64 * 1024;
 
 /// The range to fill with zeros before data up to `end` is written, when bytes below `zeroed` are
 /// already on disk and the file is `allocated` long: `None` while `end` stays more than a block below
