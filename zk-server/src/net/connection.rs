@@ -121,14 +121,16 @@ async fn next_frame<R: AsyncRead + Unpin>(
     codec: &FrameCodec,
 ) -> Result<Option<bytes::Bytes>, ConnectionError> {
     loop {
+        let mut room = READ_ROOM;
         if let Some(len) = codec.peek_len(buf)? {
             if buf.len() >= 4 + len {
                 buf.advance(4);
                 return Ok(Some(buf.split_to(len).freeze()));
             }
-            buf.reserve(4 + len - buf.len());
+            room = room.max(4 + len - buf.len());
         }
-        buf.reserve(READ_ROOM);
+        // One reserve for both: the rest of a frame begun, and room for a whole small request.
+        buf.reserve(room);
         if reader.read_buf(buf).await? == 0 {
             if buf.is_empty() {
                 return Ok(None);

@@ -37,17 +37,18 @@ pub fn padded_size(position: u64, allocated: u64, prealloc: u64) -> u64 {
 /// How far ahead of the data the preallocated space is filled with zeros.
 pub const ZERO_AHEAD: u64 = 64 * 1024;
 
-/// The range to fill with zeros before data up to `end` is written, when bytes below `zeroed` are
+/// The range to fill with zeros when data up to `end` is written, when bytes below `zeroed` are
 /// already on disk and the file is `allocated` long: `None` while `end` stays more than a block below
-/// `zeroed`; otherwise from `zeroed` up to one [`ZERO_AHEAD`] chunk past the chunk `end` falls in, and
-/// never past `allocated` (the zeros fill the preallocation; they do not grow the file).
+/// `zeroed`; otherwise from where the data ends (or `zeroed`, if above it) up to one [`ZERO_AHEAD`]
+/// chunk past the chunk `end` falls in, and never past `allocated` (the zeros fill the preallocation;
+/// they do not grow the file). The data's own bytes are never zeroed first.
 pub fn zero_fill_range(end: u64, zeroed: u64, allocated: u64) -> Option<(u64, u64)> {
     if end + PREALLOC_MARGIN <= zeroed {
         return None;
     }
-    let target = ((end / ZERO_AHEAD) + 2) * ZERO_AHEAD;
-    let to = target.min(allocated);
-    (to > zeroed).then_some((zeroed, to))
+    let from = zeroed.max(end);
+    let to = (((end / ZERO_AHEAD) + 2) * ZERO_AHEAD).min(allocated);
+    (to > from).then_some((from, to))
 }
 
 #[cfg(test)]
@@ -57,17 +58,17 @@ mod tests {
     #[test]
     fn zeros_a_chunk_ahead_of_the_data_within_the_preallocation() {
         let big = 64 << 20;
-        // A new file: from the header to the end of the next chunk.
-        assert_eq!(zero_fill_range(16 + 1100, 16, big), Some((16, 2 * ZERO_AHEAD)));
+        // A new file: from the end of the first batch to the end of the next chunk.
+        assert_eq!(zero_fill_range(16 + 1100, 16, big), Some((16 + 1100, 2 * ZERO_AHEAD)));
         // Well inside the zeroed part: nothing.
         assert_eq!(zero_fill_range(ZERO_AHEAD, 2 * ZERO_AHEAD, big), None);
         // Within a block of its end: the next chunk.
         let near = 2 * ZERO_AHEAD - 100;
         assert_eq!(zero_fill_range(near, 2 * ZERO_AHEAD, big), Some((2 * ZERO_AHEAD, 3 * ZERO_AHEAD)));
-        // A batch larger than a chunk: zeros up to a chunk past its end.
-        assert_eq!(zero_fill_range(5 * ZERO_AHEAD + 7, ZERO_AHEAD, big), Some((ZERO_AHEAD, 7 * ZERO_AHEAD)));
+        // A batch larger than a chunk: zeros from its end up to a chunk past it.
+        assert_eq!(zero_fill_range(5 * ZERO_AHEAD + 7, ZERO_AHEAD, big), Some((5 * ZERO_AHEAD + 7, 7 * ZERO_AHEAD)));
         // A small preallocation step caps the zeros; without preallocation there is nothing to fill.
-        assert_eq!(zero_fill_range(16 + 1100, 16, 65536), Some((16, 65536)));
+        assert_eq!(zero_fill_range(16 + 1100, 16, 65536), Some((16 + 1100, 65536)));
         assert_eq!(zero_fill_range(65536, 65536, 65536), None);
     }
 

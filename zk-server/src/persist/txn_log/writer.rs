@@ -216,14 +216,17 @@ impl TxnLog {
             log.file.set_len(allocated).at(&log.path)?;
             log.allocated = allocated;
         }
-        if let Some((from, to)) = zero_fill_range(end, log.zeroed, log.allocated) {
-            write_zeros(&log.file, from, to).at(&log.path)?;
-            log.zeroed = to;
-        }
+        let zero_fill = zero_fill_range(end, log.zeroed, log.allocated);
         log.file.write_all(&self.pending).at(&log.path)?;
+        if let Some((from, to)) = zero_fill {
+            write_zeros(&log.file, from, to).at(&log.path)?;
+        }
         log.position = end;
         log.allocated = log.allocated.max(end);
-        log.zeroed = log.zeroed.max(end);
+        log.zeroed = match zero_fill {
+            Some((_, to)) => to,
+            None => log.zeroed.max(end),
+        };
         if created && self.options.force_sync {
             sync_dir(&self.dir)?;
         }
