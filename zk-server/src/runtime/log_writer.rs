@@ -10,8 +10,9 @@
 //! every earlier batch has been reported, so the core always sees a durable prefix of the log.
 //!
 //! When the log is idle, the caller may commit a batch on its own thread instead
-//! ([`LogWriter::commit_if_idle`]): the same write, sync and report, without waking a log thread and
-//! being woken by it.
+//! ([`LogWriter::commit_if_idle`]): the same write and sync, without waking a log thread, and the
+//! report handed back as the call's result rather than sent on the events channel (a send would wake
+//! the caller's own task, which is already running, for nothing).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
@@ -52,10 +53,11 @@ pub enum LogEvent {
 }
 
 /// What [`LogWriter::commit_if_idle`] did with a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Commit {
-    /// Written, synced and reported durable on the calling thread.
-    Here,
+    /// Written and synced on the calling thread; what the log threads would have reported on the
+    /// events channel (durability, or the failure).
+    Here(Vec<LogEvent>),
     /// Queued for the log threads (the log was busy).
     Queued,
     /// Dropped: the log has stopped after a failure.
@@ -143,7 +145,7 @@ impl LogThreads {
 
     /// Writes a taken batch, gives the log back (waking a thread when commands wait for it) and
     /// syncs the batch.
-    fn write_and_sync(&self, taken: Taken, syncer: &mut LogFileSyncer) {
+    fn write_and_sync(&self, taken: Taken, syncer: &mut LogFileSyncer, here: Option<&mut Vec<LogEvent>>) {
         let Taken { mut log, commands, seq } = taken;
         let written = write_batch(&mut log, commands, self.force_sync);
         {
@@ -162,12 +164,14 @@ impl LogThreads {
             },
             Err(err) => Err(err),
         };
-        self.finish(seq, result);
+        self.finish(seq, result, here);
         lock(&self.queue).in_flight -= 1;
     }
 
-    /// Reports batch `seq` (or the failure at it) once every earlier batch has been reported.
-    fn finish(&self, seq: u64, result: Result<Batch, PersistError>) {
+    /// Reports batch `seq` (or the failure at it) once every earlier batch has been reported: on the
+    /// events channel, or into `here` (a batch committed on the caller's thread, which is always the
+    /// next to report: nothing else was in flight).
+    fn finish(&self, seq: u64, result: Result<Batch, PersistError>, mut here: Option<&mut Vec<LogEvent>>) {
         let reports = &mut *lock(&self.reports);
         if reports.stopped {
             return;
@@ -177,7 +181,7 @@ impl LogThreads {
             reports.next += 1;
             match result {
                 Ok(batch) => {
-                    let gone = batch.last_zxid.is_some_and(|zxid| self.events.send(LogEvent::Durable(zxid)).is_err());
+                    let gone = batch.last_zxid.is_some_and(|zxid| !self.report(LogEvent::Durable(zxid), &mut here));
                     for done in batch.barriers {
                         let _ = done.send(());
                     }
@@ -187,7 +191,7 @@ impl LogThreads {
                 }
                 Err(err) => {
                     error!(%err, "txn log failure; stopping");
-                    let _ = self.events.send(LogEvent::Failed(err));
+                    self.report(LogEvent::Failed(err), &mut here);
                     reports.stopped = true;
                 }
             }
@@ -195,6 +199,17 @@ impl LogThreads {
                 reports.finished.clear();
                 break;
             }
+        }
+    }
+
+    /// Sends `event` on the channel, or pushes it to `here`; false when nobody listens any more.
+    fn report(&self, event: LogEvent, here: &mut Option<&mut Vec<LogEvent>>) -> bool {
+        match here {
+            Some(events) => {
+                events.push(event);
+                true
+            }
+            None => self.events.send(event).is_ok(),
         }
     }
 
@@ -218,7 +233,7 @@ impl LogThreads {
                     queue = self.work.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
                 }
             };
-            self.write_and_sync(taken, &mut syncer);
+            self.write_and_sync(taken, &mut syncer, None);
         }
     }
 }
@@ -297,8 +312,9 @@ impl LogWriter {
     }
 
     /// Writes and syncs `entries` on the calling thread when the log is idle (nothing queued,
-    /// written or syncing), reporting them durable before it returns; otherwise queues them as
-    /// [`Self::send`] does. Nothing is written once the log has stopped.
+    /// written or syncing), returning their report ([`Commit::Here`]); otherwise queues them as
+    /// [`Self::send`] does. Nothing is written once the log has stopped. Every batch reported on the
+    /// channel before this call precedes the one it returns.
     ///
     /// A lone writer's request then waits for its sync and nothing else: no hand-off to a log thread
     /// and back, each a wake-up of a sleeping thread.
@@ -321,8 +337,9 @@ impl LogWriter {
                 None => return Commit::Queued,
             }
         };
-        self.shared.write_and_sync(taken, &mut lock(&self.shared.caller_syncer));
-        Commit::Here
+        let mut events = Vec::new();
+        self.shared.write_and_sync(taken, &mut lock(&self.shared.caller_syncer), Some(&mut events));
+        Commit::Here(events)
     }
 
     /// Stops the threads once everything queued is durable (or the log has failed), then closes the
@@ -461,21 +478,34 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_committed_on_an_idle_log_is_durable_and_reported_before_the_call_returns() {
+    fn a_batch_committed_on_an_idle_log_is_durable_and_reported_to_the_caller_not_on_the_channel() {
         let dir = tempfile::tempdir().unwrap();
         let (mut writer, mut events_rx) = start_writer(dir.path(), TxnLogOptions::default());
-        assert_eq!(writer.commit_if_idle(vec![entry(1), entry(2)]), Commit::Here);
-        assert_eq!(durable(&[events_rx.try_recv().expect("reported already")]), [2]);
+        match writer.commit_if_idle(vec![entry(1), entry(2)]) {
+            Commit::Here(events) => assert_eq!(durable(&events), [2]),
+            other => panic!("not committed here: {other:?}"),
+        }
+        assert!(events_rx.try_recv().is_err(), "reported to the caller only");
         // Queued and committed-here batches mix, in order.
+        let mut reported = vec![2];
         for zxid in 3..=40 {
             if zxid % 3 == 0 {
-                assert_ne!(writer.commit_if_idle(vec![entry(zxid)]), Commit::Stopped);
+                match writer.commit_if_idle(vec![entry(zxid)]) {
+                    Commit::Here(events) => {
+                        // Whatever the threads reported before it comes first.
+                        reported.extend(durable(&received(&mut events_rx)));
+                        reported.extend(durable(&events));
+                    }
+                    Commit::Queued => {}
+                    Commit::Stopped => panic!("the log stopped"),
+                }
             } else {
                 assert!(writer.send(LogCommand::Append(vec![entry(zxid)])));
             }
         }
         writer.close();
-        assert_reported_and_logged(dir.path(), &durable(&received(&mut events_rx)), 40);
+        reported.extend(durable(&received(&mut events_rx)));
+        assert_reported_and_logged(dir.path(), &reported, 40);
     }
 
     #[test]
@@ -489,7 +519,7 @@ mod tests {
         }
         // No threads: whatever is queued stays queued.
         let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
-        assert_eq!(writer.commit_if_idle(vec![entry(1)]), Commit::Queued);
+        assert!(matches!(writer.commit_if_idle(vec![entry(1)]), Commit::Queued));
         assert!(events.try_recv().is_err());
         let queue = lock(&writer.shared.queue);
         assert!(matches!(queue.commands.front(), Some(LogCommand::Append(entries)) if entries.len() == 1));
@@ -501,10 +531,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (threads, mut events) = reporter();
         lock(&threads.queue).log = Some(TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap());
-        threads.finish(0, Err(PersistError::Failed));
+        threads.finish(0, Err(PersistError::Failed), None);
         assert!(matches!(events.try_recv(), Ok(LogEvent::Failed(_))));
         let writer = LogWriter { shared: Arc::new(threads), threads: Vec::new() };
-        assert_eq!(writer.commit_if_idle(vec![entry(1)]), Commit::Stopped);
+        assert!(matches!(writer.commit_if_idle(vec![entry(1)]), Commit::Stopped));
         assert!(!writer.send(LogCommand::Append(vec![entry(2)])));
         assert!(events.try_recv().is_err(), "nothing reported after the failure");
         let queue = lock(&writer.shared.queue);
@@ -536,19 +566,19 @@ mod tests {
     #[test]
     fn a_batch_whose_sync_ends_first_waits_for_the_batches_before_it() {
         let (threads, mut events) = reporter();
-        threads.finish(1, Ok(batch(20)));
-        threads.finish(2, Ok(batch(30)));
+        threads.finish(1, Ok(batch(20)), None);
+        threads.finish(2, Ok(batch(30)), None);
         assert!(events.try_recv().is_err(), "nothing before batch 0 is reported");
-        threads.finish(0, Ok(batch(10)));
+        threads.finish(0, Ok(batch(10)), None);
         assert_eq!(durable(&received(&mut events)), [10, 20, 30]);
     }
 
     #[test]
     fn nothing_after_a_failed_batch_is_reported_even_if_its_sync_ended_first() {
         let (threads, mut events) = reporter();
-        threads.finish(1, Ok(batch(20)));
-        threads.finish(0, Err(PersistError::Failed));
-        threads.finish(2, Ok(batch(30)));
+        threads.finish(1, Ok(batch(20)), None);
+        threads.finish(0, Err(PersistError::Failed), None);
+        threads.finish(2, Ok(batch(30)), None);
         assert!(matches!(events.try_recv(), Ok(LogEvent::Failed(_))));
         assert!(events.try_recv().is_err(), "batches 1 and 2 are never reported");
         assert!(threads.stopped());

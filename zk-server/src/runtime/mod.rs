@@ -335,7 +335,7 @@ impl Driver {
                 }
             }
             // Committed here: answer at once, without the round through the select.
-            if self.flush() && !self.take_log_events(&mut log_events) {
+            if !self.flush() {
                 break;
             }
         }
@@ -382,16 +382,6 @@ impl Driver {
         }
     }
 
-    /// Handles the log events already queued; false when the server must stop.
-    fn take_log_events(&mut self, log_events: &mut mpsc::UnboundedReceiver<LogEvent>) -> bool {
-        while let Ok(log_event) = log_events.try_recv() {
-            if !self.on_log_event(log_event) {
-                return false;
-            }
-        }
-        true
-    }
-
     /// Returns false when the server must stop.
     fn on_log_event(&mut self, event: LogEvent) -> bool {
         match event {
@@ -409,13 +399,13 @@ impl Driver {
         }
     }
 
-    /// Hands what the core proposed to the log. Returns true when it was committed on this thread (the
-    /// log was idle), so that its durability is already waiting in the log events.
+    /// Hands what the core proposed to the log. When the log was idle, the batch was committed on this
+    /// thread and its durability is handled here at once. Returns false when the server must stop.
     fn flush(&mut self) -> bool {
         let mut batch = Vec::new();
         while let Some(Output::Persist(entry)) = self.core.poll_output() {
             batch.push(entry);
         }
-        self.storage.commit_if_idle(batch)
+        self.storage.commit_if_idle(batch).into_iter().all(|event| self.on_log_event(event))
     }
 }

@@ -116,18 +116,18 @@ impl Storage {
     }
 
     /// Appends txns, writing and syncing them on this thread when the log is idle (see
-    /// [`LogWriter::commit_if_idle`]). Returns true when they were, and so are already reported
-    /// durable on the log's events.
-    pub(crate) fn commit_if_idle(&self, batch: Vec<TxnEntry>) -> bool {
+    /// [`LogWriter::commit_if_idle`]). Returns what the log reports for them when they were (their
+    /// durability, or the log's failure); otherwise the log threads report on the log's events.
+    pub(crate) fn commit_if_idle(&self, batch: Vec<TxnEntry>) -> Vec<LogEvent> {
         if batch.is_empty() {
-            return false;
+            return Vec::new();
         }
         match self.log.as_ref().map(|log| log.commit_if_idle(batch)) {
-            Some(Commit::Here) => true,
-            Some(Commit::Queued) => false,
+            Some(Commit::Here(events)) => events,
+            Some(Commit::Queued) => Vec::new(),
             Some(Commit::Stopped) | None => {
                 warn!("txn log is stopped");
-                false
+                Vec::new()
             }
         }
     }
