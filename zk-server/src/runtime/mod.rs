@@ -315,6 +315,7 @@ impl Driver {
         mut shutdown: watch::Receiver<bool>,
     ) {
         loop {
+            let sent_before = self.core.stats().packets_sent;
             let deadline = self.clock.instant(self.core.next_tick());
             tokio::select! {
                 Some(event) = events.recv() => self.dispatch(event),
@@ -334,9 +335,14 @@ impl Driver {
                     Err(_) => break,
                 }
             }
-            // Committed here: answer at once, without the round through the select.
-            if !self.flush() {
-                break;
+            // Replies sent before the flush (reads, or writes the log threads made durable) wait in
+            // this worker's queue behind this task. When a commit here kept them waiting through a
+            // sync, let them go before the next turn; a lone writer's reply needs no such turn.
+            let answered = self.core.stats().packets_sent != sent_before;
+            match self.flush() {
+                Flushed::Failed => break,
+                Flushed::Committed if answered => run_again_later().await,
+                Flushed::Committed | Flushed::Queued => {}
             }
         }
         info!("server stopping");
@@ -400,12 +406,44 @@ impl Driver {
     }
 
     /// Hands what the core proposed to the log. When the log was idle, the batch was committed on this
-    /// thread and its durability is handled here at once. Returns false when the server must stop.
-    fn flush(&mut self) -> bool {
+    /// thread and its durability is handled here at once.
+    fn flush(&mut self) -> Flushed {
         let mut batch = Vec::new();
         while let Some(Output::Persist(entry)) = self.core.poll_output() {
             batch.push(entry);
         }
-        self.storage.commit_if_idle(batch).into_iter().all(|event| self.on_log_event(event))
+        let events = self.storage.commit_if_idle(batch);
+        if events.is_empty() {
+            Flushed::Queued
+        } else if events.into_iter().all(|event| self.on_log_event(event)) {
+            Flushed::Committed
+        } else {
+            Flushed::Failed
+        }
     }
+}
+
+/// What [`Driver::flush`] did with the core's proposals.
+enum Flushed {
+    /// Handed to the log threads, or nothing to persist.
+    Queued,
+    /// Committed on the Driver's thread, and applied.
+    Committed,
+    /// The log failed: the server must stop.
+    Failed,
+}
+
+/// Ends the task's turn and has it scheduled again at once, behind the tasks already queued on its
+/// worker, which tokio may hand to an idle worker meanwhile.
+async fn run_again_later() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
 }
