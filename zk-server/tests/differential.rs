@@ -7,9 +7,12 @@
 //! and passes, unless `ZK_RS_REQUIRE_ORACLE=1`.
 //!
 //! Scripts: `nodes`, `paths`, `multis` (differential/nodes.rs), `acls`, `acl_watches` (acl.rs),
-//! `watches`, `reconnect` (watches.rs), `sessions`, `protocol`, `reaping` (sessions.rs). Both servers run
-//! each script at once, with the same tickTime and container check interval.
-//! `ZK_DIFF_ONLY=nodes,acls` runs some scripts only; `ZK_DIFF_VERBOSE=1` prints every step of both.
+//! `watches`, `reconnect` (watches.rs), `sessions`, `protocol`, `reaping` (sessions.rs), and seeded
+//! random ones, `random-<seed>` (random.rs). Both servers run each script at once, with the same
+//! tickTime and container check interval.
+//! `ZK_DIFF_ONLY=nodes,acls` runs some scripts only (`random` for all random ones);
+//! `ZK_DIFF_SEEDS=5,6` and `ZK_DIFF_STEPS=1000` choose the random scripts; `ZK_DIFF_VERBOSE=1` prints
+//! every step of both.
 //!
 //! Known, deliberate differences (normalized away or accepted):
 //! - notification headers: zk-server sends the triggering zxid (3.9), ZooKeeper 3.8 sends -1;
@@ -27,6 +30,8 @@ mod ops;
 mod acl;
 #[path = "differential/nodes.rs"]
 mod nodes;
+#[path = "differential/random.rs"]
+mod random;
 #[path = "differential/sessions.rs"]
 mod sessions;
 #[path = "differential/watches.rs"]
@@ -195,9 +200,14 @@ fn accepted(script: &str, label: &str, apache: &[String], ours: &[String]) -> Op
         .map(|(_, _, reason, ..)| *reason)
 }
 
+/// Seeds of the random scripts (`random-<seed>`); `ZK_DIFF_SEEDS=7,8` runs others.
+const RANDOM_SEEDS: &[u64] = &[1, 2, 3, 4];
+/// Requests per random script; `ZK_DIFF_STEPS` changes it.
+const RANDOM_STEPS: usize = 250;
+
 /// Every script, by name.
-fn scripts() -> Vec<(&'static str, Script)> {
-    vec![
+fn scripts() -> Vec<(String, Script)> {
+    let mut all = vec![
         ("nodes", nodes::nodes()),
         ("paths", nodes::paths()),
         ("multis", nodes::multis()),
@@ -209,6 +219,18 @@ fn scripts() -> Vec<(&'static str, Script)> {
         ("protocol", sessions::protocol()),
         ("reaping", sessions::reaping()),
     ]
+    .into_iter()
+    .map(|(name, script)| (name.to_string(), script))
+    .collect::<Vec<_>>();
+    let seeds = match std::env::var("ZK_DIFF_SEEDS") {
+        Ok(list) => list.split(',').map(|seed| seed.trim().parse().expect("ZK_DIFF_SEEDS: numbers")).collect(),
+        Err(_) => RANDOM_SEEDS.to_vec(),
+    };
+    let steps = std::env::var("ZK_DIFF_STEPS").map_or(RANDOM_STEPS, |n| n.parse().expect("ZK_DIFF_STEPS: a number"));
+    for seed in seeds {
+        all.push((format!("random-{seed}"), random::random(seed, steps)));
+    }
+    all
 }
 
 /// Runs a script on both servers at once and returns (apache, ours), normalized. Times within
@@ -269,7 +291,10 @@ async fn zk_server_matches_apache_zookeeper() {
     let mut notes = Vec::new();
     let mut steps = 0;
     for (name, script) in scripts() {
-        if only.as_deref().is_some_and(|only| !only.split(',').any(|o| o == name)) {
+        if only
+            .as_deref()
+            .is_some_and(|only| !only.split(',').any(|o| o == name || (o == "random" && name.starts_with("random-"))))
+        {
             continue;
         }
         steps += script.steps.len();
@@ -279,7 +304,7 @@ async fn zk_server_matches_apache_zookeeper() {
                 eprintln!("[{name}] {label}:\n  apache: {apache:#?}\n  ours: {ours:#?}");
             }
         }
-        all.extend(differences(name, &a, &o, &mut notes));
+        all.extend(differences(&name, &a, &o, &mut notes));
     }
     ours.stop().await;
     eprintln!("differential: {steps} steps compared, {} accepted differences, {} differ", notes.len(), all.len());

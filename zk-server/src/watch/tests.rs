@@ -108,6 +108,18 @@ fn standard_and_persistent_watches_on_one_path_coexist() {
     assert!(m.check_watches("/a", 1, WatcherType::Persistent), "the persistent one stays");
 }
 
+/// ZooKeeper 3.8 kept one mode per watcher and path, so a one-shot data watch replaced a recursive
+/// watch on the same path; 3.9 keeps both (ZOOKEEPER-4466), as zk-server does.
+#[test]
+fn a_one_shot_watch_does_not_replace_a_recursive_watch_on_the_same_path() {
+    let mut m = Manager::new();
+    m.add_persistent_watch("/a", 1, AddWatchMode::PersistentRecursive);
+    m.add_data_watch("/a", 1);
+    assert_eq!(who(&mut m, "/a", EventType::NodeDataChanged), [1]);
+    assert_eq!(who(&mut m, "/a/new", EventType::NodeCreated), [1], "the recursive watch still sees the subtree");
+    assert_eq!(who(&mut m, "/a", EventType::NodeDataChanged), [1]);
+}
+
 #[test]
 fn watchers_are_notified_in_id_order() {
     let mut m = Manager::new();

@@ -173,5 +173,14 @@ pub fn acl_watches() -> Script {
     s.call("alice changes /aw/later", 0, set_data("/aw/later", b"x", -1));
     s.call("alice adds a child to the secret node", 0, mk("/aw/secret/d", b""));
     s.events("anonymous hears of them?", 1);
+    // A recursive watch on a node that later becomes unreadable, and open nodes under it.
+    s.call("create /aw2 (open)", 0, mk("/aw2", b""));
+    s.call("anonymous recursive watch on /aw2", 1, add_watch("/aw2", 1));
+    s.call("alice creates /aw2/a (open)", 0, mk("/aw2/a", b""));
+    s.events("anonymous hears of /aw2/a", 1);
+    s.call("alice makes /aw2 hers", 0, set_acl("/aw2", vec![Acl::new(perms::ALL, digest_id("alice:secret"))], -1));
+    s.call("alice creates /aw2/b (open) under it", 0, mk("/aw2/b", b""));
+    s.call("alice changes /aw2/a (open)", 0, set_data("/aw2/a", b"x", -1));
+    s.events("anonymous hears of the open nodes under an unreadable one?", 1);
     s
 }
