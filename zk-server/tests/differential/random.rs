@@ -214,11 +214,44 @@ impl Generator {
         *held == kind
     }
 
+    /// One step of the script: mostly a request, otherwise reading notifications, a pipeline, a
+    /// reconnect or a new session.
     fn step(&mut self, s: &mut Script, i: usize) {
         let slot = self.rng.random_range(0..SESSIONS);
+        match self.rng.random_range(0..100) {
+            0..=89 => {
+                if let Some((label, request)) = self.request(slot) {
+                    s.call(format!("#{i} s{slot} {label}"), slot, request);
+                }
+            }
+            90..=93 => {
+                s.step(format!("#{i} events s{slot}"), Step::Events { slot, ms: EVENTS_WAIT_MS });
+            }
+            94..=95 => {
+                // Requests sent back to back: each must see the session's earlier writes, and the
+                // replies (with the notifications between them) come in order.
+                let requests: Vec<Request> =
+                    (0..self.rng.random_range(2..=4)).filter_map(|_| self.request(slot)).map(|(_, r)| r).collect();
+                s.step(format!("#{i} s{slot} pipeline of {}", requests.len()), Step::Pipeline { slot, requests });
+            }
+            96..=97 => self.resume(s, i, slot),
+            _ => {
+                // The session ends (its ephemerals go, its watches with it) and a new one takes the slot.
+                s.call(format!("#{i} closeSession s{slot}"), slot, Request::CloseSession);
+                self.watch_kinds[slot].clear();
+                s.connect(slot);
+                if slot == AUTHENTICATED {
+                    s.auth(format!("#{i} addauth again"), slot, "digest", USER);
+                }
+            }
+        }
+    }
+
+    /// A random request of `slot` and its label; `None` when the one drawn is not allowed (a
+    /// second kind of watch on a path).
+    fn request(&mut self, slot: usize) -> Option<(String, Request)> {
         let watch = self.chance(30);
-        let kind = self.rng.random_range(0..100);
-        let (label, request) = match kind {
+        Some(match self.rng.random_range(0..90) {
             0..=19 => {
                 let (path, flags) = self.create_target();
                 let (data, (acl, acl_name)) =
@@ -280,7 +313,7 @@ impl Generator {
             83..=84 => {
                 let (path, mode) = (self.path(), self.rng.random_range(0..2));
                 if !self.may_watch(slot, &path, WatchKind::Persistent(mode)) {
-                    return;
+                    return None;
                 }
                 (format!("addWatch {path} mode {mode}"), add_watch(&path, mode))
             }
@@ -298,29 +331,10 @@ impl Generator {
                 (format!("getAllChildrenNumber {path}"), all_children(&path))
             }
             88 => ("getEphemerals".to_string(), ephemerals(&self.root)),
-            89 => {
+            _ => {
                 let path = self.path();
                 (format!("sync {path}"), sync(&path))
             }
-            90..=95 => {
-                s.step(format!("#{i} events s{slot}"), Step::Events { slot, ms: EVENTS_WAIT_MS });
-                return;
-            }
-            96..=97 => {
-                self.resume(s, i, slot);
-                return;
-            }
-            _ => {
-                // The session ends (its ephemerals go, its watches with it) and a new one takes the slot.
-                s.call(format!("#{i} closeSession s{slot}"), slot, Request::CloseSession);
-                self.watch_kinds[slot].clear();
-                s.connect(slot);
-                if slot == AUTHENTICATED {
-                    s.auth(format!("#{i} addauth again"), slot, "digest", USER);
-                }
-                return;
-            }
-        };
-        s.call(format!("#{i} s{slot} {label}"), slot, request);
+        })
     }
 }
