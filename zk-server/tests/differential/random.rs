@@ -1,7 +1,8 @@
 //! Random scripts: seeded sequences of requests from three sessions over a small tree, so that the
 //! two servers are compared on combinations no hand-written script spells out (versions that are
 //! sometimes right, ACLs that later deny, watches left behind by a request that failed, multis whose
-//! third op fails, sessions closing with ephemerals and watches in place, ...).
+//! third op fails, sessions closing with ephemerals and watches in place, connections dropping and
+//! coming back with setWatches, requests pipelined behind writes, ...).
 //!
 //! The tree is `/<root>` with children and grandchildren named `a`, `b`, `c` (40 paths), and nodes
 //! under them named `s-` plus a sequence number. Session 2 is authenticated as a digest user, so
