@@ -8,9 +8,11 @@
 //!
 //! Scripts: `nodes`, `paths`, `multis` (differential/nodes.rs), `acls`, `acl_watches` (acl.rs),
 //! `watches`, `reconnect` (watches.rs), `sessions`, `protocol`, `reaping` (sessions.rs), and seeded
-//! random ones, `random-<seed>` (random.rs). Both servers run each script at once, with the same
-//! tickTime and container check interval.
-//! `ZK_DIFF_ONLY=nodes,acls` runs some scripts only (`random` for all random ones);
+//! random ones, `random-<seed>` (random.rs), and random ones across a restart of both servers
+//! (`restart-<seed>-before`, `-after`). Both servers run each script at once, with the same tickTime
+//! and container check interval.
+//! `ZK_DIFF_ONLY=nodes,acls` runs some scripts only (`random` for all random ones, `restart` for the
+//! ones across a restart);
 //! `ZK_DIFF_SEEDS=5,6` and `ZK_DIFF_STEPS=1000` choose the random scripts; `ZK_DIFF_VERBOSE=1` prints
 //! every step of both.
 //!
@@ -205,8 +207,13 @@ const RANDOM_SEEDS: &[u64] = &[1, 2, 3, 4];
 /// Requests per random script; `ZK_DIFF_STEPS` changes it.
 const RANDOM_STEPS: usize = 250;
 
-/// Every script, by name.
-fn scripts() -> Vec<(String, Script)> {
+/// Seeds of the random scripts run across a restart of both servers: `restart-<seed>-before`, then
+/// both servers restart (Apache killed, zk-server shut down), then `restart-<seed>-after` reads what
+/// they recovered and goes on writing.
+const RESTART_SEEDS: &[u64] = &[100];
+
+/// Every script, by name, in order; `None` restarts both servers.
+fn scripts() -> Vec<(String, Option<Script>)> {
     let mut all = vec![
         ("nodes", nodes::nodes()),
         ("paths", nodes::paths()),
@@ -220,7 +227,7 @@ fn scripts() -> Vec<(String, Script)> {
         ("reaping", sessions::reaping()),
     ]
     .into_iter()
-    .map(|(name, script)| (name.to_string(), script))
+    .map(|(name, script)| (name.to_string(), Some(script)))
     .collect::<Vec<_>>();
     let seeds = match std::env::var("ZK_DIFF_SEEDS") {
         Ok(list) => list.split(',').map(|seed| seed.trim().parse().expect("ZK_DIFF_SEEDS: numbers")).collect(),
@@ -228,7 +235,20 @@ fn scripts() -> Vec<(String, Script)> {
     };
     let steps = std::env::var("ZK_DIFF_STEPS").map_or(RANDOM_STEPS, |n| n.parse().expect("ZK_DIFF_STEPS: a number"));
     for seed in seeds {
-        all.push((format!("random-{seed}"), random::random(seed, steps)));
+        all.push((format!("random-{seed}"), Some(random::random(seed, steps))));
+    }
+    all
+}
+
+/// The random scripts around restarts of both servers. They run on servers of their own: ZooKeeper
+/// 3.8 logs a standalone check (op 13, in `multis`) as a txn it cannot replay, and would not start
+/// again after the other scripts.
+fn restart_scripts() -> Vec<(String, Option<Script>)> {
+    let mut all = Vec::new();
+    for &seed in RESTART_SEEDS {
+        all.push((format!("restart-{seed}-before"), Some(random::random(seed, RANDOM_STEPS))));
+        all.push((format!("restart-{seed}"), None));
+        all.push((format!("restart-{seed}-after"), Some(random::continued(seed, RANDOM_STEPS))));
     }
     all
 }
@@ -271,10 +291,21 @@ fn differences(script: &str, apache: &[Lines], ours: &[Lines], notes: &mut Vec<S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zk_server_matches_apache_zookeeper() {
-    let Some(apache) = ApacheServer::builder()
+    compare("zk_server_matches_apache_zookeeper", scripts()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zk_server_matches_apache_zookeeper_across_restarts() {
+    compare("zk_server_matches_apache_zookeeper_across_restarts", restart_scripts()).await;
+}
+
+/// Starts both servers, runs `scripts` on both (restarting both at each `None`) and fails on any
+/// difference that is not accepted.
+async fn compare(test: &str, scripts: Vec<(String, Option<Script>)>) {
+    let Some(mut apache) = ApacheServer::builder()
         .tick_time(TICK_TIME)
         .system_property("znode.container.checkIntervalMs", CONTAINER_CHECK_MS.to_string())
-        .start_or_skip("zk_server_matches_apache_zookeeper")
+        .start_or_skip(test)
     else {
         return;
     };
@@ -290,13 +321,16 @@ async fn zk_server_matches_apache_zookeeper() {
     let mut all = Vec::new();
     let mut notes = Vec::new();
     let mut steps = 0;
-    for (name, script) in scripts() {
-        if only
-            .as_deref()
-            .is_some_and(|only| !only.split(',').any(|o| o == name || (o == "random" && name.starts_with("random-"))))
+    for (name, script) in scripts {
+        if only.as_deref().is_some_and(|only| !only.split(',').any(|o| o == name || name.starts_with(&format!("{o}-"))))
         {
             continue;
         }
+        let Some(script) = script else {
+            apache.restart();
+            ours.restart().await.expect("zk-server restarts");
+            continue;
+        };
         steps += script.steps.len();
         let (a, o) = run_both(apache.addr(), ours.addr(), &script, since).await;
         if verbose {
@@ -307,7 +341,7 @@ async fn zk_server_matches_apache_zookeeper() {
         all.extend(differences(&name, &a, &o, &mut notes));
     }
     ours.stop().await;
-    eprintln!("differential: {steps} steps compared, {} accepted differences, {} differ", notes.len(), all.len());
+    eprintln!("{test}: {steps} steps compared, {} accepted differences, {} differ", notes.len(), all.len());
     for note in &notes {
         eprintln!("accepted: {note}");
     }

@@ -37,8 +37,20 @@ const EVENTS_WAIT_MS: u64 = 30;
 
 /// A script of `steps` random requests drawn with `seed`, under `/rnd<seed>`.
 pub fn random(seed: u64, steps: usize) -> Script {
+    script(seed, steps, 0)
+}
+
+/// The script that goes on after [`random`] with the same seed, once the servers have restarted: new
+/// sessions read the whole tree first (what the servers recovered), then more random requests
+/// under the same root.
+pub fn continued(seed: u64, steps: usize) -> Script {
+    script(seed, steps, 1)
+}
+
+/// Part `part` of the random scripts of `seed`.
+fn script(seed: u64, steps: usize, part: u64) -> Script {
     let mut g = Generator {
-        rng: ChaCha8Rng::seed_from_u64(seed),
+        rng: ChaCha8Rng::seed_from_u64(seed.wrapping_add(part << 32)),
         root: format!("/rnd{seed}"),
         watch_kinds: vec![HashMap::new(); SESSIONS],
     };
@@ -47,12 +59,19 @@ pub fn random(seed: u64, steps: usize) -> Script {
         s.connect(slot);
     }
     s.auth("addauth", AUTHENTICATED, "digest", USER);
-    s.call(format!("create {}", g.root), 0, mk(&g.root, b"root"));
+    if part == 0 {
+        s.call(format!("create {}", g.root), 0, mk(&g.root, b"root"));
+    } else {
+        for slot in 0..SESSIONS {
+            s.call(format!("recovered tree s{slot}"), slot, g.tree_snapshot());
+        }
+        s.call("recovered ephemerals", AUTHENTICATED, ephemerals(&g.root));
+    }
     for i in 0..steps {
         g.step(&mut s, i);
     }
     // A last write under the root, for the watches still in place.
-    let probe = format!("{}/probe", g.root);
+    let probe = format!("{}/probe{part}", g.root);
     s.call("final create", AUTHENTICATED, mk(&probe, b""));
     for slot in 0..SESSIONS {
         s.step(format!("final events s{slot}"), Step::Events { slot, ms: EVENTS_WAIT_MS });
