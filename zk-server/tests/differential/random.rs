@@ -32,6 +32,8 @@ const SESSIONS: usize = 3;
 const AUTHENTICATED: usize = 2;
 /// The digest credentials of [`AUTHENTICATED`].
 const USER: &str = "rand:pw";
+/// The names of the tree's nodes at each level under the root.
+const NAMES: [&str; 3] = ["a", "b", "c"];
 
 /// A script of `steps` random requests drawn with `seed`, under `/rnd<seed>`.
 pub fn random(seed: u64, steps: usize) -> Script {
@@ -112,7 +114,7 @@ impl Generator {
         let mut path = self.root.clone();
         for _ in 0..depth {
             path.push('/');
-            path.push_str(self.pick(&["a", "b", "c"]));
+            path.push_str(self.pick(&NAMES));
         }
         path
     }
@@ -187,13 +189,12 @@ impl Generator {
     }
 
     /// A request that reads the whole tree as far as `multiRead` can: every path's data and children.
-    fn tree_snapshot(&mut self) -> Request {
+    fn tree_snapshot(&self) -> Request {
         let mut ops = Vec::new();
-        let names = ["a", "b", "c"];
         let mut paths = vec![self.root.clone()];
-        for a in names {
+        for a in NAMES {
             paths.push(format!("{}/{a}", self.root));
-            for b in names {
+            for b in NAMES {
                 paths.push(format!("{}/{a}/{b}", self.root));
             }
         }
